@@ -1,0 +1,6 @@
+//! The `health` Lambda function binary: `GET /ping`.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    shared::run(health::router(), async || Ok(())).await
+}

@@ -1,0 +1,12 @@
+//! The `users` Lambda function binary: `/api/v1/users`.
+
+use users::{AppState, config};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    shared::run(users::router(), async || {
+        let store = config::open_store()?;
+        Ok(AppState { store })
+    })
+    .await
+}

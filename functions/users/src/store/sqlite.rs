@@ -1,0 +1,193 @@
+//! The embedded store: SQLite in a local file, so data survives restarts of
+//! the local dev server.
+//!
+//! SQLite (bundled, no system library) gives atomic commits, so a process
+//! killed mid-request never leaves half a user, and file locking, so several
+//! function processes (cargo-lambda's `--concurrency`) can share one file.
+//! Calls run on tokio's blocking pool: SQLite I/O must not stall the runtime.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
+
+use super::{Page, StoreError, UserStore};
+use crate::model::{User, UserInput, email_key};
+
+const SCHEMA: &str = "
+    CREATE TABLE IF NOT EXISTS users (
+        id         TEXT PRIMARY KEY NOT NULL,
+        name       TEXT NOT NULL,
+        email      TEXT NOT NULL,
+        email_key  TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL
+    ) STRICT;
+";
+
+/// A SQLite-backed [`UserStore`].
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    connection: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`, and its parent folder.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| StoreError::Internal(e.into()))?;
+        }
+        let connection = Connection::open(path).map_err(internal)?;
+        connection
+            .busy_timeout(Duration::from_secs(5))
+            .map_err(internal)?;
+        connection
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(internal)?;
+        connection
+            .pragma_update(None, "synchronous", "FULL")
+            .map_err(internal)?;
+        connection.execute_batch(SCHEMA).map_err(internal)?;
+        Ok(Self {
+            connection: Arc::new(Mutex::new(connection)),
+        })
+    }
+
+    async fn with<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let connection = Arc::clone(&self.connection);
+        tokio::task::spawn_blocking(move || {
+            // A panic while holding the lock cannot leave SQLite half-written
+            // (the transaction rolls back), so a poisoned lock is still usable.
+            let mut guard = connection.lock().unwrap_or_else(|p| p.into_inner());
+            work(&mut guard)
+        })
+        .await
+        .map_err(|e| StoreError::Internal(e.into()))?
+    }
+}
+
+fn internal(error: rusqlite::Error) -> StoreError {
+    match error.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            StoreError::Unavailable(error.into())
+        }
+        _ => StoreError::Internal(error.into()),
+    }
+}
+
+/// Maps a failed insert/update: the email_key constraint means `EmailTaken`.
+fn write_error(error: rusqlite::Error) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(failure, Some(message)) = &error {
+        if failure.code == ErrorCode::ConstraintViolation && message.contains("email_key") {
+            return StoreError::EmailTaken;
+        }
+    }
+    internal(error)
+}
+
+fn row_to_user(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        email: row.get(2)?,
+        created_at: row.get(3)?,
+    })
+}
+
+#[async_trait]
+impl UserStore for SqliteStore {
+    async fn create(&self, user: User) -> Result<User, StoreError> {
+        self.with(move |db| {
+            db.execute(
+                "INSERT INTO users (id, name, email, email_key, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![user.id, user.name, user.email, email_key(&user.email), user.created_at],
+            )
+            .map_err(write_error)?;
+            Ok(user)
+        })
+        .await
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<User>, StoreError> {
+        let id = id.to_owned();
+        self.with(move |db| {
+            db.query_row(
+                "SELECT id, name, email, created_at FROM users WHERE id = ?1",
+                params![id],
+                row_to_user,
+            )
+            .optional()
+            .map_err(internal)
+        })
+        .await
+    }
+
+    async fn list(&self, limit: usize, after: Option<String>) -> Result<Page, StoreError> {
+        self.with(move |db| {
+            let mut statement = db
+                .prepare_cached(
+                    "SELECT id, name, email, created_at FROM users
+                     WHERE ?1 IS NULL OR id > ?1 ORDER BY id LIMIT ?2",
+                )
+                .map_err(internal)?;
+            // One extra row tells whether another page follows.
+            let fetch = i64::try_from(limit + 1).unwrap_or(i64::MAX);
+            let mut users = statement
+                .query_map(params![after, fetch], row_to_user)
+                .map_err(internal)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(internal)?;
+            let next_after = if users.len() > limit {
+                users.truncate(limit);
+                users.last().map(|u| u.id.clone())
+            } else {
+                None
+            };
+            Ok(Page { users, next_after })
+        })
+        .await
+    }
+
+    async fn update(&self, id: &str, input: UserInput) -> Result<Option<User>, StoreError> {
+        let id = id.to_owned();
+        self.with(move |db| {
+            let tx = db.transaction().map_err(internal)?;
+            let changed = tx
+                .execute(
+                    "UPDATE users SET name = ?2, email = ?3, email_key = ?4 WHERE id = ?1",
+                    params![id, input.name, input.email, email_key(&input.email)],
+                )
+                .map_err(write_error)?;
+            let user = if changed == 0 {
+                None
+            } else {
+                Some(
+                    tx.query_row(
+                        "SELECT id, name, email, created_at FROM users WHERE id = ?1",
+                        params![id],
+                        row_to_user,
+                    )
+                    .map_err(internal)?,
+                )
+            };
+            tx.commit().map_err(internal)?;
+            Ok(user)
+        })
+        .await
+    }
+
+    async fn delete(&self, id: &str) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.with(move |db| {
+            db.execute("DELETE FROM users WHERE id = ?1", params![id])
+                .map(|n| n > 0)
+                .map_err(internal)
+        })
+        .await
+    }
+}

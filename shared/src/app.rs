@@ -1,0 +1,147 @@
+//! One invocation, end to end: event -> request -> router -> response in
+//! the source's shape, with panics contained, CORS added and one log line.
+
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Instant;
+
+use aws_lambda_events::encodings::Body;
+use http::Method;
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::value::RawValue;
+
+use crate::config::Config;
+use crate::error::{ApiError, BoxError};
+use crate::event::{self, NotHttpEvent};
+use crate::request::Request;
+use crate::response::{LambdaResponse, Response};
+use crate::router::{RouteInfo, Router};
+
+/// A function's router, its long-lived state and the HTTP settings.
+#[derive(Debug)]
+pub struct App<S> {
+    router: Router<S>,
+    state: Arc<S>,
+    config: Config,
+}
+
+impl<S: Send + Sync + 'static> App<S> {
+    /// Builds the app; `state` is shared by every request (clients, stores).
+    pub fn new(router: Router<S>, state: S, config: Config) -> Self {
+        Self {
+            router,
+            state: Arc::new(state),
+            config,
+        }
+    }
+
+    /// The routes this function serves.
+    pub fn routes(&self) -> Vec<RouteInfo> {
+        self.router.routes()
+    }
+
+    /// Answers one Lambda payload. `Err` only when it is not an HTTP event.
+    pub async fn invoke(
+        &self,
+        payload: &str,
+        invocation_id: &str,
+    ) -> Result<LambdaResponse, NotHttpEvent> {
+        let started = Instant::now();
+        let (source, request) = event::adapt(payload, invocation_id).inspect_err(|error| {
+            tracing::warn!(request_id = invocation_id, %error, "rejected a non-HTTP event");
+        })?;
+        let (response, method, path, request_id) = match request {
+            Ok(request) => {
+                let method = request.method.clone();
+                let path = request.path.clone();
+                let request_id = request.request_id.clone();
+                (self.handle(request).await, method, path, request_id)
+            }
+            Err(error) => {
+                tracing::warn!(request_id = invocation_id, error = %error, "unreadable HTTP event");
+                let mut response = error.into_response();
+                self.config
+                    .cors
+                    .apply(&Method::GET, &http::HeaderMap::new(), &mut response);
+                (response, Method::GET, String::new(), invocation_id.to_owned())
+            }
+        };
+        tracing::info!(
+            request_id,
+            method = %method,
+            path,
+            status = response.status.as_u16(),
+            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request"
+        );
+        Ok(response.into_lambda(source))
+    }
+
+    /// Answers one request: body limit, routing, handler (a panic is a
+    /// 500), `HEAD` without body, CORS headers.
+    pub async fn handle(&self, request: Request) -> Response {
+        let method = request.method.clone();
+        let headers = request.headers.clone();
+        let mut response = if request.body.len() > self.config.max_body_bytes {
+            ApiError::PayloadTooLarge(self.config.max_body_bytes).into_response()
+        } else {
+            match contain_panics(self.router.call(request, Arc::clone(&self.state))).await {
+                Ok(Ok(response)) => response,
+                Ok(Err(error)) => error.into_response(),
+                Err(()) => ApiError::internal("request handler panicked").into_response(),
+            }
+        };
+        if method == Method::HEAD {
+            response.body = Body::Empty;
+        }
+        self.config.cors.apply(&method, &headers, &mut response);
+        response
+    }
+}
+
+/// Polls `future`, turning a panic into `Err(())`; the panic itself is
+/// logged by the hook that [`crate::logging::init`] installs.
+async fn contain_panics<F: Future>(future: F) -> Result<F::Output, ()> {
+    let mut future = Box::pin(future);
+    std::future::poll_fn(move |cx| {
+        match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(_) => Poll::Ready(Err(())),
+        }
+    })
+    .await
+}
+
+/// Runs a function: sets up logging, reads [`Config`], builds the state with
+/// `init` (clients and stores, once per process), then serves the Lambda
+/// Runtime API until the process is stopped.
+///
+/// With `--routes` it prints the route table as JSON and exits before `init`,
+/// so tools can read a function's routes without AWS, a network or a store.
+pub async fn run<S, F>(router: Router<S>, init: F) -> Result<(), lambda_runtime::Error>
+where
+    S: Send + Sync + 'static,
+    F: AsyncFnOnce() -> Result<S, BoxError>,
+{
+    if std::env::args().skip(1).any(|arg| arg == "--routes") {
+        println!("{}", serde_json::to_string_pretty(&router.routes())?);
+        return Ok(());
+    }
+    crate::logging::init();
+    let config = Config::from_env()?;
+    let state = init().await.inspect_err(|error| {
+        tracing::error!(%error, "start-up failed");
+    })?;
+    let app = Arc::new(App::new(router, state, config));
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| {
+        let app = Arc::clone(&app);
+        async move {
+            app.invoke(event.payload.get(), &event.context.request_id)
+                .await
+        }
+    }))
+    .await
+}

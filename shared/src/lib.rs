@@ -1,0 +1,59 @@
+//! `shared`: the thin HTTP layer every function of this workspace runs on.
+//!
+//! A function builds a [`Router`] of async handlers, wraps it with its state
+//! in an [`App`], and calls [`run`]. Each Lambda payload is recognised (API
+//! Gateway REST v1, HTTP API v2, Function URL, ALB), adapted into one
+//! [`Request`], routed on `matchit`, and answered in the shape its source
+//! expects. Client mistakes are JSON 4xx answers; faults and panics are
+//! logged and answered with a generic 500; the process keeps serving.
+//!
+//! # Layout
+//! - [`event`]: detect the event source, adapt the payload into a [`Request`].
+//! - [`request`]: the request model (headers, query, params, body, JSON).
+//! - [`router`]: path-then-method routing, nesting, 404/405/HEAD/OPTIONS.
+//! - [`response`]: JSON helpers and the per-source response shapes.
+//! - [`error`]: [`ApiError`], one enum mapped to HTTP statuses.
+//! - [`cors`]: allowed origins and the CORS headers on every response.
+//! - [`config`]: settings read once at start-up.
+//! - [`logging`]: tracing set-up honouring Lambda's log controls.
+//! - [`app`]: one invocation end to end, and [`run`].
+//!
+//! # Example
+//! ```
+//! use std::sync::Arc;
+//! use shared::{App, Config, HandlerResult, Request, Response, Router, get};
+//!
+//! async fn ping(_request: Request, _state: Arc<()>) -> HandlerResult {
+//!     Ok(Response::ok(&serde_json::json!({"Success": "Pong!"})))
+//! }
+//!
+//! let app = App::new(Router::new().route("/ping", get(ping)), (), Config::default());
+//! let event = r#"{"version":"2.0","rawPath":"/ping","requestContext":{"http":{"method":"GET"}}}"#;
+//! let response = tokio_test_block_on(app.invoke(event, "local-1")).unwrap();
+//! let body = serde_json::to_value(response).unwrap();
+//! assert_eq!(body["statusCode"], 200);
+//! assert_eq!(body["body"], r#"{"Success":"Pong!"}"#);
+//! # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
+//! #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+//! # }
+//! ```
+
+pub mod app;
+pub mod config;
+pub mod cors;
+pub mod error;
+pub mod event;
+pub mod logging;
+pub mod request;
+pub mod response;
+pub mod router;
+
+pub use app::{App, run};
+pub use config::Config;
+pub use error::{ApiError, BoxError, FieldError};
+pub use request::Request;
+pub use response::{LambdaResponse, Response};
+pub use router::{HandlerResult, MethodRouter, RouteInfo, Router, delete, get, patch, post, put};
+
+/// Re-exported so functions and tests name the same `http` types.
+pub use http;

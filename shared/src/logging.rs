@@ -1,0 +1,65 @@
+//! Tracing set-up: one `init` for every function.
+
+use tracing_subscriber::EnvFilter;
+
+/// Installs the global subscriber, once; later calls do nothing.
+///
+/// The level comes from `AWS_LAMBDA_LOG_LEVEL` (Lambda's advanced logging
+/// controls), then `RUST_LOG`, then INFO. `AWS_LAMBDA_LOG_FORMAT=JSON` writes
+/// one JSON object per line, which CloudWatch Logs Insights can query.
+/// Panics are logged through tracing too, with their location.
+pub fn init() {
+    let filter = filter_from(
+        std::env::var("AWS_LAMBDA_LOG_LEVEL").ok(),
+        std::env::var("RUST_LOG").ok(),
+    );
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(false);
+    let installed = if json {
+        builder.json().flatten_event(true).try_init()
+    } else {
+        builder.try_init()
+    };
+    if installed.is_ok() {
+        std::panic::set_hook(Box::new(|info| {
+            tracing::error!(panic = %info, "panic");
+        }));
+    }
+}
+
+fn filter_from(lambda_level: Option<String>, rust_log: Option<String>) -> EnvFilter {
+    lambda_level
+        .and_then(|level| {
+            // Lambda's levels: TRACE, DEBUG, INFO, WARN, ERROR, FATAL.
+            let level = if level.eq_ignore_ascii_case("fatal") { "error" } else { level.as_str() };
+            level.parse::<tracing::Level>().ok()
+        })
+        .map(|level| EnvFilter::new(level.as_str().to_ascii_lowercase()))
+        .or_else(|| rust_log.and_then(|value| EnvFilter::try_new(value).ok()))
+        .unwrap_or_else(|| EnvFilter::new("info"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn level_precedence() {
+        let cases = [
+            (Some("DEBUG"), Some("warn"), "debug"),
+            (None, Some("warn"), "warn"),
+            (None, None, "info"),
+            (Some("not a level!!"), Some("error"), "error"),
+            (Some("FATAL"), None, "error"),
+            (Some("warn"), None, "warn"),
+        ];
+        for (lambda, rust_log, expected) in cases {
+            let filter = filter_from(lambda.map(Into::into), rust_log.map(Into::into));
+            assert_eq!(filter.to_string(), expected, "{lambda:?} {rust_log:?}");
+        }
+    }
+}

@@ -1,0 +1,294 @@
+//! Routing on `matchit`: path first, then method.
+//!
+//! Rules decided here, once: a trailing slash is ignored (`/users` and
+//! `/users/` are one route, no redirect); an unknown path is 404; a known
+//! path with another method is 405 with `Allow`; `HEAD` runs the GET handler
+//! and drops the body; `OPTIONS` is answered by the router (204 + `Allow`).
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use http::Method;
+use serde::Serialize;
+
+use crate::error::ApiError;
+use crate::request::Request;
+use crate::response::Response;
+
+/// What a handler returns: a response, or an error answered as JSON.
+pub type HandlerResult = Result<Response, ApiError>;
+
+type BoxFuture = Pin<Box<dyn Future<Output = HandlerResult> + Send>>;
+type BoxHandler<S> = Arc<dyn Fn(Request, Arc<S>) -> BoxFuture + Send + Sync>;
+
+/// The handlers of one path, by method.
+pub struct MethodRouter<S> {
+    handlers: Vec<(Method, BoxHandler<S>)>,
+}
+
+impl<S> fmt::Debug for MethodRouter<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.handlers.iter().map(|(m, _)| m))
+            .finish()
+    }
+}
+
+impl<S> Clone for MethodRouter<S> {
+    fn clone(&self) -> Self {
+        Self {
+            handlers: self.handlers.clone(),
+        }
+    }
+}
+
+macro_rules! method_fns {
+    ($($name:ident => $method:ident),* $(,)?) => {
+        $(
+            #[doc = concat!("Routes `", stringify!($method), "` to `handler`.")]
+            pub fn $name<S, H, F>(handler: H) -> MethodRouter<S>
+            where
+                S: Send + Sync + 'static,
+                H: Fn(Request, Arc<S>) -> F + Send + Sync + 'static,
+                F: Future<Output = HandlerResult> + Send + 'static,
+            {
+                MethodRouter::new().on(Method::$method, handler)
+            }
+        )*
+
+        impl<S: Send + Sync + 'static> MethodRouter<S> {
+            $(
+                #[doc = concat!("Adds `", stringify!($method), "` to this path.")]
+                pub fn $name<H, F>(self, handler: H) -> Self
+                where
+                    H: Fn(Request, Arc<S>) -> F + Send + Sync + 'static,
+                    F: Future<Output = HandlerResult> + Send + 'static,
+                {
+                    self.on(Method::$method, handler)
+                }
+            )*
+        }
+    };
+}
+
+method_fns!(get => GET, post => POST, put => PUT, patch => PATCH, delete => DELETE);
+
+impl<S: Send + Sync + 'static> MethodRouter<S> {
+    fn new() -> Self {
+        Self {
+            handlers: Vec::new(),
+        }
+    }
+
+    /// Routes `method` to `handler`. Registering a method twice panics.
+    pub fn on<H, F>(mut self, method: Method, handler: H) -> Self
+    where
+        H: Fn(Request, Arc<S>) -> F + Send + Sync + 'static,
+        F: Future<Output = HandlerResult> + Send + 'static,
+    {
+        assert!(
+            method != Method::OPTIONS,
+            "OPTIONS is answered by the router (CORS preflight); do not register it"
+        );
+        assert!(
+            self.handlers.iter().all(|(m, _)| *m != method),
+            "method {method} registered twice on one path"
+        );
+        let handler: BoxHandler<S> = Arc::new(move |request, state| Box::pin(handler(request, state)));
+        self.handlers.push((method, handler));
+        self
+    }
+
+    fn find(&self, method: &Method) -> Option<&BoxHandler<S>> {
+        self.handlers
+            .iter()
+            .find(|(m, _)| m == method)
+            .map(|(_, h)| h)
+    }
+
+    /// The methods a client may use here: the registered ones, `HEAD` when
+    /// there is a GET, and `OPTIONS`; sorted, as sent in `Allow`.
+    pub fn allowed(&self) -> Vec<Method> {
+        let mut methods: Vec<Method> = self.handlers.iter().map(|(m, _)| m.clone()).collect();
+        if self.find(&Method::GET).is_some() && self.find(&Method::HEAD).is_none() {
+            methods.push(Method::HEAD);
+        }
+        methods.push(Method::OPTIONS);
+        methods.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        methods
+    }
+}
+
+/// One route as declared: its template and the methods it was registered with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RouteInfo {
+    /// The path template, `{param}` syntax, no trailing slash.
+    pub path: String,
+    /// The registered methods (without the implied `HEAD` and `OPTIONS`).
+    pub methods: Vec<String>,
+}
+
+/// A path router whose handlers receive the shared state `S`.
+pub struct Router<S> {
+    tree: matchit::Router<usize>,
+    routes: Vec<(String, MethodRouter<S>)>,
+}
+
+impl<S> fmt::Debug for Router<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.routes.iter().map(|(p, m)| (p, m)))
+            .finish()
+    }
+}
+
+impl<S: Send + Sync + 'static> Default for Router<S> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What matching a method and path found.
+pub(crate) enum Match<'r, S> {
+    /// A handler, with the path parameters it captured.
+    Handler(&'r BoxHandler<S>, Vec<(String, String)>),
+    /// The path exists: these are its methods (for 405 and `OPTIONS`).
+    Methods(Vec<Method>),
+    /// No route has this path.
+    NotFound,
+}
+
+impl<S: Send + Sync + 'static> Router<S> {
+    /// An empty router.
+    pub fn new() -> Self {
+        Self {
+            tree: matchit::Router::new(),
+            routes: Vec::new(),
+        }
+    }
+
+    /// Adds a route. Panics at start-up on a bad template: not starting with
+    /// `/`, pre-0.8 `:param` / `*rest` syntax, or a conflict with another route.
+    pub fn route(mut self, path: &str, methods: MethodRouter<S>) -> Self {
+        let path = normalize_template(path);
+        check_syntax(&path);
+        if let Err(error) = self.tree.insert(path.clone(), self.routes.len()) {
+            panic!("cannot register route `{path}`: {error}");
+        }
+        self.routes.push((path, methods));
+        self
+    }
+
+    /// Mounts every route of `group` under `prefix` (like FastAPI's
+    /// `include_router(router, prefix=...)`): `/` in the group becomes `prefix`.
+    pub fn nest(self, prefix: &str, group: Router<S>) -> Self {
+        let prefix = normalize_template(prefix);
+        let prefix = if prefix == "/" { "" } else { prefix.as_str() };
+        group.routes.into_iter().fold(self, |router, (path, methods)| {
+            let joined = if path == "/" {
+                prefix.to_owned()
+            } else {
+                format!("{prefix}{path}")
+            };
+            router.route(&joined, methods)
+        })
+    }
+
+    /// Every route with its methods, in registration order.
+    pub fn routes(&self) -> Vec<RouteInfo> {
+        self.routes
+            .iter()
+            .map(|(path, methods)| RouteInfo {
+                path: path.clone(),
+                methods: methods
+                    .handlers
+                    .iter()
+                    .map(|(m, _)| m.as_str().to_owned())
+                    .collect(),
+            })
+            .collect()
+    }
+
+    pub(crate) fn find(&self, method: &Method, path: &str) -> Match<'_, S> {
+        let path = normalize_request_path(path);
+        let Ok(found) = self.tree.at(path) else {
+            return Match::NotFound;
+        };
+        let methods = &self.routes[*found.value].1;
+        let handler = methods
+            .find(method)
+            .or_else(|| (*method == Method::HEAD).then(|| methods.find(&Method::GET)).flatten());
+        match handler {
+            Some(handler) if *method != Method::OPTIONS => {
+                let params = found
+                    .params
+                    .iter()
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect();
+                Match::Handler(handler, params)
+            }
+            _ => Match::Methods(methods.allowed()),
+        }
+    }
+
+    /// Routes `request` and runs its handler; routing misses become errors.
+    pub async fn call(&self, mut request: Request, state: Arc<S>) -> HandlerResult {
+        match self.find(&request.method, &request.path) {
+            Match::Handler(handler, params) => {
+                request.params = params;
+                handler(request, state).await
+            }
+            Match::Methods(allowed) if request.method == Method::OPTIONS => Ok(Response::no_content()
+                .with_header(http::header::ALLOW, &crate::error::allow_header(&allowed))),
+            Match::Methods(allowed) => Err(ApiError::MethodNotAllowed(allowed)),
+            Match::NotFound => Err(ApiError::NotFound(format!(
+                "no route for {}",
+                truncate(&request.path, 200)
+            ))),
+        }
+    }
+}
+
+fn truncate(text: &str, max: usize) -> &str {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
+}
+
+/// `/users/` -> `/users`; `` -> `/`.
+fn normalize_template(path: &str) -> String {
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.is_empty() {
+        "/".to_owned()
+    } else if trimmed.starts_with('/') {
+        trimmed.to_owned()
+    } else {
+        panic!("route `{path}` must start with `/`")
+    }
+}
+
+fn normalize_request_path(path: &str) -> &str {
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.is_empty() { "/" } else { trimmed }
+}
+
+/// matchit 0.8+ reads `:id` and `*rest` as literals: catch the old syntax loudly.
+fn check_syntax(path: &str) {
+    for segment in path.split('/') {
+        if segment.starts_with(':') || segment.starts_with('*') {
+            let name = segment.trim_start_matches([':', '*']);
+            let hint = if segment.starts_with(':') {
+                format!("{{{name}}}")
+            } else {
+                format!("{{*{name}}}")
+            };
+            panic!(
+                "route `{path}` uses the pre-0.8 `{segment}` syntax, which matchit treats as \
+                 literal text; write `{hint}` instead"
+            );
+        }
+    }
+}
