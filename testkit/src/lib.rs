@@ -1,0 +1,20 @@
+//! Test helpers for black-box tests of the function binaries.
+//!
+//! The binaries are driven through a real Lambda Runtime API: cargo-lambda's
+//! emulator (`cargo lambda watch --only-lambda-apis`), which queues each
+//! invocation for the function process polling `/.rt/<name>/...`.
+//!
+//! # Layout
+//! - [`Emulator`]: starts the emulator on a free loopback port, invokes.
+//! - [`Function`]: a function binary running against the emulator.
+//! - [`events`]: REST v1 and HTTP API v2 events built from real payloads.
+//! - [`HttpReply`]: a function's answer, whatever the event shape.
+//! - [`require_tool`]: skip on a laptop without a tool, fail under CI.
+
+pub mod events;
+mod process;
+mod reply;
+
+pub use events::Shape;
+pub use process::{Emulator, Function, Invocation, require_tool, workspace_root};
+pub use reply::HttpReply;

@@ -1,0 +1,181 @@
+//! The emulator and function processes, killed when dropped.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::reply::HttpReply;
+
+/// The workspace root (where `Cargo.toml` with `[workspace]` is).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("testkit sits in the workspace root")
+        .to_path_buf()
+}
+
+/// Whether `program --version` runs. Without it a test skips with a message
+/// on a laptop, and fails under CI (`CI=true`), where a skip would hide a
+/// missing install step.
+pub fn require_tool(program: &str, args: &[&str], install: &str) -> bool {
+    let found = Command::new(program)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        let message = format!("`{program}` is not installed; install it with: {install}");
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "{message}");
+        eprintln!("SKIP: {message}");
+    }
+    found
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+fn wait_for_port(port: u16, child: &mut Child, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited before listening: {status}");
+        }
+        assert!(Instant::now() < deadline, "{what} did not listen on {port} within 60 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// cargo-lambda's Lambda Runtime API emulator on a free loopback port.
+#[derive(Debug)]
+pub struct Emulator {
+    child: Child,
+    port: u16,
+    agent: ureq::Agent,
+}
+
+/// The raw outcome of one invocation through the emulator.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    /// 200 for a function result, 5xx for a Lambda error.
+    pub status: u16,
+    /// The function's JSON result, or the Lambda error document.
+    pub body: Value,
+}
+
+impl Emulator {
+    /// Starts the emulator, or `None` (after a SKIP message) without cargo-lambda.
+    pub fn start() -> Option<Self> {
+        if !require_tool("cargo", &["lambda", "--version"], "pip install cargo-lambda") {
+            return None;
+        }
+        let port = free_port();
+        let mut child = Command::new("cargo")
+            .args(["lambda", "watch", "--only-lambda-apis", "--ignore-changes", "--quiet"])
+            .args(["--invoke-address", "127.0.0.1", "--invoke-port", &port.to_string()])
+            .current_dir(workspace_root())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cargo lambda watch starts");
+        wait_for_port(port, &mut child, "cargo lambda watch");
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .new_agent();
+        Some(Self { child, port, agent })
+    }
+
+    /// The value of `AWS_LAMBDA_RUNTIME_API` for function `name`.
+    pub fn runtime_api(&self, name: &str) -> String {
+        format!("http://127.0.0.1:{}/.rt/{name}", self.port)
+    }
+
+    /// Invokes function `name` with `payload` (any JSON) and waits for it.
+    pub fn invoke_raw(&self, name: &str, payload: &str) -> Invocation {
+        let url = format!(
+            "http://127.0.0.1:{}/2015-03-31/functions/{name}/invocations",
+            self.port
+        );
+        let mut response = self
+            .agent
+            .post(&url)
+            .header("content-type", "application/json")
+            .send(payload)
+            .unwrap_or_else(|e| panic!("invoke {name}: {e}"));
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().expect("invoke body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Invocation { status, body }
+    }
+
+    /// Invokes with an HTTP event and reads the HTTP answer out of the result.
+    pub fn request(&self, name: &str, event: &Value) -> HttpReply {
+        let invocation = self.invoke_raw(name, &event.to_string());
+        assert_eq!(
+            invocation.status, 200,
+            "an HTTP event must never be a Lambda error: {}",
+            invocation.body
+        );
+        HttpReply::from_lambda(&invocation.body)
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A function binary polling the emulator for its invocations.
+#[derive(Debug)]
+pub struct Function {
+    child: Child,
+}
+
+impl Function {
+    /// Starts `binary` as function `name`, with extra environment `env`.
+    pub fn start(emulator: &Emulator, name: &str, binary: &str, env: &[(&str, &str)]) -> Self {
+        let child = Command::new(binary)
+            .env("AWS_LAMBDA_RUNTIME_API", emulator.runtime_api(name))
+            .env("AWS_LAMBDA_FUNCTION_NAME", name)
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(if std::env::var_os("TEST_FUNCTION_LOGS").is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {binary}: {e}"));
+        Self { child }
+    }
+
+    /// Kills the process at once (what Lambda does on a timeout).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
