@@ -65,7 +65,12 @@ impl<S: Send + Sync + 'static> App<S> {
                 self.config
                     .cors
                     .apply(&Method::GET, &http::HeaderMap::new(), &mut response);
-                (response, Method::GET, String::new(), invocation_id.to_owned())
+                (
+                    response,
+                    Method::GET,
+                    String::new(),
+                    invocation_id.to_owned(),
+                )
             }
         };
         tracing::info!(

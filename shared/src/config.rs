@@ -92,8 +92,11 @@ mod tests {
 
     #[test]
     fn reads_settings() {
-        let cfg = config(&[("CORS_ALLOW_ORIGINS", "https://a.example"), ("MAX_BODY_BYTES", "1024")])
-            .expect("valid");
+        let cfg = config(&[
+            ("CORS_ALLOW_ORIGINS", "https://a.example"),
+            ("MAX_BODY_BYTES", "1024"),
+        ])
+        .expect("valid");
         assert_eq!(cfg.cors, Cors::Origins(vec!["https://a.example".into()]));
         assert_eq!(cfg.max_body_bytes, 1024);
     }

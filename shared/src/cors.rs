@@ -10,19 +10,14 @@ use http::{HeaderMap, Method};
 use crate::response::Response;
 
 /// The allowed origins, from configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum Cors {
     /// `*`: any origin (the default).
+    #[default]
     AnyOrigin,
     /// Only these exact origins (`https://app.example.com`); others get no
     /// `Access-Control-Allow-Origin`.
     Origins(Vec<String>),
-}
-
-impl Default for Cors {
-    fn default() -> Self {
-        Self::AnyOrigin
-    }
 }
 
 /// Headers a browser may send when none were asked for in the preflight.
@@ -58,7 +53,11 @@ impl Cors {
                     .headers
                     .append(header::VARY, HeaderValue::from_static("Origin"));
                 match origin {
-                    Some(o) if list.iter().any(|allowed| allowed.as_bytes() == o.as_bytes()) => {
+                    Some(o)
+                        if list
+                            .iter()
+                            .any(|allowed| allowed.as_bytes() == o.as_bytes()) =>
+                    {
                         o.clone()
                     }
                     _ => return,
@@ -71,19 +70,19 @@ impl Cors {
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
             HeaderValue::from_static("location"),
         );
-        if *method == Method::OPTIONS {
-            if let Some(allow) = headers.get(header::ALLOW).cloned() {
-                headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, allow);
-                let requested = request_headers
-                    .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
-                    .cloned()
-                    .unwrap_or(HeaderValue::from_static(DEFAULT_ALLOW_HEADERS));
-                headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, requested);
-                headers.insert(
-                    header::ACCESS_CONTROL_MAX_AGE,
-                    HeaderValue::from_static(MAX_AGE_SECONDS),
-                );
-            }
+        if *method == Method::OPTIONS
+            && let Some(allow) = headers.get(header::ALLOW).cloned()
+        {
+            headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, allow);
+            let requested = request_headers
+                .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+                .cloned()
+                .unwrap_or(HeaderValue::from_static(DEFAULT_ALLOW_HEADERS));
+            headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, requested);
+            headers.insert(
+                header::ACCESS_CONTROL_MAX_AGE,
+                HeaderValue::from_static(MAX_AGE_SECONDS),
+            );
         }
     }
 }
@@ -96,7 +95,10 @@ mod tests {
     fn headers(origin: Option<&str>) -> HeaderMap {
         let mut headers = HeaderMap::new();
         if let Some(origin) = origin {
-            headers.insert(header::ORIGIN, HeaderValue::from_str(origin).expect("valid"));
+            headers.insert(
+                header::ORIGIN,
+                HeaderValue::from_str(origin).expect("valid"),
+            );
         }
         headers
     }
@@ -106,10 +108,10 @@ mod tests {
         let cases = [
             ("", Cors::AnyOrigin),
             ("*", Cors::AnyOrigin),
-            (" https://a.example , https://b.example/ ", Cors::Origins(vec![
-                "https://a.example".into(),
-                "https://b.example".into(),
-            ])),
+            (
+                " https://a.example , https://b.example/ ",
+                Cors::Origins(vec!["https://a.example".into(), "https://b.example".into()]),
+            ),
             ("https://a.example,*", Cors::AnyOrigin),
         ];
         for (value, expected) in cases {
@@ -129,7 +131,11 @@ mod tests {
         for (origin, expected) in cases {
             let mut response = Response::new(StatusCode::OK);
             cors.apply(&Method::GET, &headers(origin), &mut response);
-            assert_eq!(response.header("access-control-allow-origin"), expected, "{origin:?}");
+            assert_eq!(
+                response.header("access-control-allow-origin"),
+                expected,
+                "{origin:?}"
+            );
             assert_eq!(response.header("vary"), Some("Origin"));
         }
     }
@@ -150,8 +156,14 @@ mod tests {
         );
         let mut response = Response::no_content().with_header(header::ALLOW, "GET, HEAD, OPTIONS");
         Cors::AnyOrigin.apply(&Method::OPTIONS, &request, &mut response);
-        assert_eq!(response.header("access-control-allow-methods"), Some("GET, HEAD, OPTIONS"));
-        assert_eq!(response.header("access-control-allow-headers"), Some("content-type, x-trace"));
+        assert_eq!(
+            response.header("access-control-allow-methods"),
+            Some("GET, HEAD, OPTIONS")
+        );
+        assert_eq!(
+            response.header("access-control-allow-headers"),
+            Some("content-type, x-trace")
+        );
         assert_eq!(response.header("access-control-max-age"), Some("600"));
     }
 }

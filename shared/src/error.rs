@@ -165,14 +165,26 @@ mod tests {
     fn each_variant_has_its_status_and_a_message_body() {
         let cases: Vec<(ApiError, u16, &str)> = vec![
             (ApiError::BadRequest("bad cursor".into()), 400, "bad cursor"),
-            (ApiError::NotFound("user not found".into()), 404, "user not found"),
-            (ApiError::Conflict("email in use".into()), 409, "email in use"),
+            (
+                ApiError::NotFound("user not found".into()),
+                404,
+                "user not found",
+            ),
+            (
+                ApiError::Conflict("email in use".into()),
+                409,
+                "email in use",
+            ),
             (
                 ApiError::PayloadTooLarge(10),
                 413,
                 "request body is too large; the limit is 10 bytes",
             ),
-            (ApiError::UnsupportedMediaType("json only".into()), 415, "json only"),
+            (
+                ApiError::UnsupportedMediaType("json only".into()),
+                415,
+                "json only",
+            ),
             (
                 ApiError::Unavailable("table throttled".into()),
                 503,

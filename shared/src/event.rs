@@ -295,10 +295,10 @@ fn from_http_v2(event: ApiGatewayV2httpRequest) -> Result<Request, ApiError> {
         .unwrap_or_else(|| "/".into());
     let path = decode_path(strip_stage(&raw_path, context.stage.as_deref()))?;
     let mut headers = event.headers;
-    if let Some(cookies) = event.cookies.filter(|c| !c.is_empty()) {
-        if let Ok(value) = HeaderValue::from_str(&cookies.join("; ")) {
-            headers.insert(header::COOKIE, value);
-        }
+    if let Some(cookies) = event.cookies.filter(|c| !c.is_empty())
+        && let Ok(value) = HeaderValue::from_str(&cookies.join("; "))
+    {
+        headers.insert(header::COOKIE, value);
     }
     let query = match event.raw_query_string.as_deref() {
         Some(raw) => parse_query(raw)?,
@@ -405,10 +405,10 @@ fn query_pairs(map: &QueryMap) -> Vec<(String, String)> {
 /// Adds the single-value headers that the multi-value map does not already hold.
 fn merge_missing(into: &mut HeaderMap, from: HeaderMap) {
     for (name, value) in from {
-        if let Some(name) = name {
-            if !into.contains_key(&name) {
-                into.insert(name, value);
-            }
+        if let Some(name) = name
+            && !into.contains_key(&name)
+        {
+            into.insert(name, value);
         }
     }
 }

@@ -35,7 +35,11 @@ fn filter_from(lambda_level: Option<String>, rust_log: Option<String>) -> EnvFil
     lambda_level
         .and_then(|level| {
             // Lambda's levels: TRACE, DEBUG, INFO, WARN, ERROR, FATAL.
-            let level = if level.eq_ignore_ascii_case("fatal") { "error" } else { level.as_str() };
+            let level = if level.eq_ignore_ascii_case("fatal") {
+                "error"
+            } else {
+                level.as_str()
+            };
             level.parse::<tracing::Level>().ok()
         })
         .map(|level| EnvFilter::new(level.as_str().to_ascii_lowercase()))

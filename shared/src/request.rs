@@ -75,8 +75,9 @@ impl Request {
                 "request body is empty; send a JSON object".into(),
             ));
         }
-        serde_json::from_slice(&self.body)
-            .map_err(|error| ApiError::BadRequest(format!("request body is not valid JSON: {error}")))
+        serde_json::from_slice(&self.body).map_err(|error| {
+            ApiError::BadRequest(format!("request body is not valid JSON: {error}"))
+        })
     }
 
     /// Whether `content-type` names JSON (`application/json`, `application/*+json`).
@@ -151,7 +152,10 @@ mod tests {
         assert_eq!(request.json().expect("valid")["a"], 1);
         let mut plain = with_content_type("text/plain");
         plain.body = b"{}".to_vec();
-        assert!(matches!(plain.json(), Err(ApiError::UnsupportedMediaType(_))));
+        assert!(matches!(
+            plain.json(),
+            Err(ApiError::UnsupportedMediaType(_))
+        ));
     }
 
     #[test]
@@ -164,8 +168,16 @@ mod tests {
     #[test]
     fn public_path_adds_the_stage_only_on_execute_api_hosts() {
         let cases = [
-            (Some("dev"), Some("abc.execute-api.eu-west-1.amazonaws.com"), "/dev/x"),
-            (Some("$default"), Some("abc.execute-api.eu-west-1.amazonaws.com"), "/x"),
+            (
+                Some("dev"),
+                Some("abc.execute-api.eu-west-1.amazonaws.com"),
+                "/dev/x",
+            ),
+            (
+                Some("$default"),
+                Some("abc.execute-api.eu-west-1.amazonaws.com"),
+                "/x",
+            ),
             (Some("dev"), Some("api.example.com"), "/x"),
             (Some("dev"), None, "/x"),
             (None, Some("abc.execute-api.eu-west-1.amazonaws.com"), "/x"),

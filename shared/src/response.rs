@@ -162,10 +162,10 @@ fn split_cookies(headers: HeaderMap) -> (HeaderMap, Vec<String>) {
         }
     }
     for (name, value) in join_values(headers) {
-        if let Some(name) = name {
-            if name != header::SET_COOKIE {
-                rest.insert(name, value);
-            }
+        if let Some(name) = name
+            && name != header::SET_COOKIE
+        {
+            rest.insert(name, value);
         }
     }
     (rest, cookies)
@@ -231,8 +231,14 @@ mod tests {
     fn rest_v1_uses_multi_value_headers() {
         let out = to_json(sample().into_lambda(Source::RestV1));
         assert_eq!(out["statusCode"], 200);
-        assert_eq!(out["multiValueHeaders"]["set-cookie"], json!(["a=1", "b=2"]));
-        assert_eq!(out["multiValueHeaders"]["vary"], json!(["Origin", "Accept"]));
+        assert_eq!(
+            out["multiValueHeaders"]["set-cookie"],
+            json!(["a=1", "b=2"])
+        );
+        assert_eq!(
+            out["multiValueHeaders"]["vary"],
+            json!(["Origin", "Accept"])
+        );
         assert_eq!(out["body"], r#"{"ok":true}"#);
         assert_eq!(out["isBase64Encoded"], false);
     }
@@ -252,13 +258,20 @@ mod tests {
         assert_eq!(single["statusDescription"], "200 OK");
         assert_eq!(single["headers"]["vary"], "Origin, Accept");
         let multi = to_json(sample().into_lambda(Source::Alb { multi_value: true }));
-        assert_eq!(multi["multiValueHeaders"]["set-cookie"], json!(["a=1", "b=2"]));
+        assert_eq!(
+            multi["multiValueHeaders"]["set-cookie"],
+            json!(["a=1", "b=2"])
+        );
     }
 
     #[test]
     fn binary_bodies_go_out_base64() {
         let response = Response::binary(StatusCode::OK, "image/png", vec![0, 159, 146, 150]);
-        for source in [Source::RestV1, Source::HttpV2, Source::Alb { multi_value: false }] {
+        for source in [
+            Source::RestV1,
+            Source::HttpV2,
+            Source::Alb { multi_value: false },
+        ] {
             let out = to_json(response.clone().into_lambda(source));
             assert_eq!(out["isBase64Encoded"], true);
             assert_eq!(out["body"], "AJ+Slg==");

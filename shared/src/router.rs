@@ -96,7 +96,8 @@ impl<S: Send + Sync + 'static> MethodRouter<S> {
             self.handlers.iter().all(|(m, _)| *m != method),
             "method {method} registered twice on one path"
         );
-        let handler: BoxHandler<S> = Arc::new(move |request, state| Box::pin(handler(request, state)));
+        let handler: BoxHandler<S> =
+            Arc::new(move |request, state| Box::pin(handler(request, state)));
         self.handlers.push((method, handler));
         self
     }
@@ -186,14 +187,17 @@ impl<S: Send + Sync + 'static> Router<S> {
     pub fn nest(self, prefix: &str, group: Router<S>) -> Self {
         let prefix = normalize_template(prefix);
         let prefix = if prefix == "/" { "" } else { prefix.as_str() };
-        group.routes.into_iter().fold(self, |router, (path, methods)| {
-            let joined = if path == "/" {
-                prefix.to_owned()
-            } else {
-                format!("{prefix}{path}")
-            };
-            router.route(&joined, methods)
-        })
+        group
+            .routes
+            .into_iter()
+            .fold(self, |router, (path, methods)| {
+                let joined = if path == "/" {
+                    prefix.to_owned()
+                } else {
+                    format!("{prefix}{path}")
+                };
+                router.route(&joined, methods)
+            })
     }
 
     /// Every route with its methods, in registration order.
@@ -217,9 +221,11 @@ impl<S: Send + Sync + 'static> Router<S> {
             return Match::NotFound;
         };
         let methods = &self.routes[*found.value].1;
-        let handler = methods
-            .find(method)
-            .or_else(|| (*method == Method::HEAD).then(|| methods.find(&Method::GET)).flatten());
+        let handler = methods.find(method).or_else(|| {
+            (*method == Method::HEAD)
+                .then(|| methods.find(&Method::GET))
+                .flatten()
+        });
         match handler {
             Some(handler) if *method != Method::OPTIONS => {
                 let params = found
@@ -240,8 +246,10 @@ impl<S: Send + Sync + 'static> Router<S> {
                 request.params = params;
                 handler(request, state).await
             }
-            Match::Methods(allowed) if request.method == Method::OPTIONS => Ok(Response::no_content()
-                .with_header(http::header::ALLOW, &crate::error::allow_header(&allowed))),
+            Match::Methods(allowed) if request.method == Method::OPTIONS => {
+                Ok(Response::no_content()
+                    .with_header(http::header::ALLOW, &crate::error::allow_header(&allowed)))
+            }
             Match::Methods(allowed) => Err(ApiError::MethodNotAllowed(allowed)),
             Match::NotFound => Err(ApiError::NotFound(format!(
                 "no route for {}",

@@ -41,7 +41,10 @@ fn cases() -> Vec<Case> {
     vec![
         Case {
             path: "/ping",
-            headers: &[("content-type", "application/json"), ("headername", "headerValue")],
+            headers: &[
+                ("content-type", "application/json"),
+                ("headername", "headerValue"),
+            ],
             body: b"{}",
             request_id: "deef4878-7910-11e6-8f14-25afc3e9ae33",
             stage: Some("testStage"),
@@ -129,7 +132,10 @@ fn cases() -> Vec<Case> {
         Case {
             source: Source::Alb { multi_value: false },
             query: &[("key", "hello")],
-            headers: &[("host", "lambda-test-alb-1334523864.us-east-1.elb.amazonaws.com")],
+            headers: &[(
+                "host",
+                "lambda-test-alb-1334523864.us-east-1.elb.amazonaws.com",
+            )],
             request_id: "invocation-1",
             source_ip: Some("25.12.198.67"),
             ..case(fixture!("alb-headers-only.json"))
@@ -163,7 +169,11 @@ fn every_fixture_adapts_to_the_expected_request() {
         for pair in case.query {
             assert!(query.contains(pair), "{name}: query {pair:?} in {query:?}");
         }
-        if case.query.iter().any(|(k, _)| *k == "name" || *k == "Parameter1") {
+        if case
+            .query
+            .iter()
+            .any(|(k, _)| *k == "name" || *k == "Parameter1")
+        {
             assert_eq!(query.len(), case.query.len(), "{name}: repeated keys kept");
         }
         for (header, value) in case.headers {
@@ -173,18 +183,26 @@ fn every_fixture_adapts_to_the_expected_request() {
                 .iter()
                 .filter_map(|v| v.to_str().ok())
                 .collect();
-            assert!(values.contains(value), "{name}: header {header}={value} in {values:?}");
+            assert!(
+                values.contains(value),
+                "{name}: header {header}={value} in {values:?}"
+            );
         }
         assert_eq!(request.body, case.body, "{name}: body");
         assert_eq!(request.request_id, case.request_id, "{name}: request id");
         assert_eq!(request.stage.as_deref(), case.stage, "{name}: stage");
-        assert_eq!(request.source_ip.as_deref(), case.source_ip, "{name}: source ip");
+        assert_eq!(
+            request.source_ip.as_deref(),
+            case.source_ip,
+            "{name}: source ip"
+        );
     }
 }
 
 #[test]
 fn header_lookups_are_case_insensitive() {
-    let (_, request) = adapt(include_str!("fixtures/article-rest-v1-get-ping.json"), "x").expect("http");
+    let (_, request) =
+        adapt(include_str!("fixtures/article-rest-v1-get-ping.json"), "x").expect("http");
     let request = request.expect("parses");
     assert_eq!(request.header("CONTENT-TYPE"), Some("application/json"));
     assert_eq!(request.header("Content-Type"), Some("application/json"));
@@ -218,7 +236,11 @@ fn named_stage_is_stripped_only_as_a_whole_segment() {
         })
         .to_string();
         let (_, request) = adapt(&payload, "x").expect("http");
-        assert_eq!(request.expect("parses").path, expected, "{stage} {raw_path}");
+        assert_eq!(
+            request.expect("parses").path,
+            expected,
+            "{stage} {raw_path}"
+        );
     }
 }
 
@@ -244,12 +266,18 @@ fn paths_are_percent_decoded_exactly_once() {
 #[test]
 fn undecodable_requests_are_client_errors_in_the_source_shape() {
     let cases = [
-        (r#"{"version":"2.0","rawPath":"/%FF","requestContext":{"http":{"method":"GET"}}}"#, Source::HttpV2),
+        (
+            r#"{"version":"2.0","rawPath":"/%FF","requestContext":{"http":{"method":"GET"}}}"#,
+            Source::HttpV2,
+        ),
         (
             r#"{"version":"2.0","rawPath":"/","body":"***","isBase64Encoded":true,"requestContext":{"http":{"method":"POST"}}}"#,
             Source::HttpV2,
         ),
-        (r#"{"httpMethod":"GET","path":"/","requestContext":"not an object"}"#, Source::RestV1),
+        (
+            r#"{"httpMethod":"GET","path":"/","requestContext":"not an object"}"#,
+            Source::RestV1,
+        ),
     ];
     for (payload, expected_source) in cases {
         let (source, request) = adapt(payload, "x").expect("looks like HTTP");

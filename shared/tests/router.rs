@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use shared::http::Method;
 use shared::{
-    App, ApiError, Config, HandlerResult, Request, Response, Router, cors::Cors, delete, get, post,
+    ApiError, App, Config, HandlerResult, Request, Response, Router, cors::Cors, delete, get, post,
 };
 
 #[derive(Debug, Default)]
@@ -79,16 +79,31 @@ fn routing_table() {
         case(Method::GET, "/api/v1/items", 200),
         case(Method::GET, "/api/v1/items/", 200),
         case(Method::POST, "/api/v1/items/", 200),
-        Case { id: Some("42"), ..case(Method::GET, "/api/v1/items/42", 200) },
-        Case { id: Some("42"), ..case(Method::GET, "/api/v1/items/42/", 200) },
-        Case { id: Some("a b"), ..case(Method::DELETE, "/api/v1/items/a b", 200) },
-        Case { id: Some("é%20"), ..case(Method::GET, "/api/v1/items/é%20", 200) },
+        Case {
+            id: Some("42"),
+            ..case(Method::GET, "/api/v1/items/42", 200)
+        },
+        Case {
+            id: Some("42"),
+            ..case(Method::GET, "/api/v1/items/42/", 200)
+        },
+        Case {
+            id: Some("a b"),
+            ..case(Method::DELETE, "/api/v1/items/a b", 200)
+        },
+        Case {
+            id: Some("é%20"),
+            ..case(Method::GET, "/api/v1/items/é%20", 200)
+        },
         case(Method::GET, "/nope", 404),
         case(Method::GET, "/api/v1/items/1/extra", 404),
         case(Method::GET, "/PING", 404),
         case(Method::GET, "/", 404),
         case(Method::GET, "", 404),
-        Case { allow: Some("GET, HEAD, OPTIONS"), ..case(Method::POST, "/ping", 405) },
+        Case {
+            allow: Some("GET, HEAD, OPTIONS"),
+            ..case(Method::POST, "/ping", 405)
+        },
         Case {
             allow: Some("GET, HEAD, OPTIONS, POST"),
             ..case(Method::PUT, "/api/v1/items", 405)
@@ -102,7 +117,10 @@ fn routing_table() {
             ..case(Method::from_bytes(b"BREW").expect("method"), "/boom", 405)
         },
         case(Method::HEAD, "/ping", 200),
-        Case { allow: Some("GET, HEAD, OPTIONS"), ..case(Method::OPTIONS, "/ping", 204) },
+        Case {
+            allow: Some("GET, HEAD, OPTIONS"),
+            ..case(Method::OPTIONS, "/ping", 204)
+        },
         case(Method::OPTIONS, "/nope", 404),
     ];
     let app = app(Config::default());
@@ -138,7 +156,10 @@ fn a_panicking_handler_is_a_500_and_the_app_keeps_serving() {
     let app = app(Config::default());
     let response = block_on(app.handle(request(Method::POST, "/boom")));
     assert_eq!(response.status.as_u16(), 500);
-    assert_eq!(response.body_bytes(), br#"{"message":"internal server error"}"#);
+    assert_eq!(
+        response.body_bytes(),
+        br#"{"message":"internal server error"}"#
+    );
     let next = block_on(app.handle(request(Method::GET, "/ping")));
     assert_eq!(next.status.as_u16(), 200);
 }
@@ -148,7 +169,10 @@ fn faults_do_not_leak_their_cause() {
     let app = app(Config::default());
     let response = block_on(app.handle(request(Method::DELETE, "/fail")));
     assert_eq!(response.status.as_u16(), 500);
-    assert_eq!(response.body_bytes(), br#"{"message":"internal server error"}"#);
+    assert_eq!(
+        response.body_bytes(),
+        br#"{"message":"internal server error"}"#
+    );
 }
 
 #[test]
@@ -178,7 +202,10 @@ fn cors_headers_are_on_errors_too() {
         .insert("origin", "https://app.example".parse().expect("header"));
     let response = block_on(app.handle(from_app));
     assert_eq!(response.status.as_u16(), 404);
-    assert_eq!(response.header("access-control-allow-origin"), Some("https://app.example"));
+    assert_eq!(
+        response.header("access-control-allow-origin"),
+        Some("https://app.example")
+    );
 
     let mut from_elsewhere = request(Method::GET, "/ping");
     from_elsewhere
@@ -195,9 +222,10 @@ fn preflight_is_answered_by_the_router() {
     preflight
         .headers
         .insert("origin", "https://app.example".parse().expect("header"));
-    preflight
-        .headers
-        .insert("access-control-request-method", "DELETE".parse().expect("header"));
+    preflight.headers.insert(
+        "access-control-request-method",
+        "DELETE".parse().expect("header"),
+    );
     let response = block_on(app.handle(preflight));
     assert_eq!(response.status.as_u16(), 204);
     assert_eq!(
@@ -220,8 +248,14 @@ fn routes_lists_templates_and_methods() {
             ("/ping".to_owned(), vec!["GET".to_owned()]),
             ("/boom".to_owned(), vec!["POST".to_owned()]),
             ("/fail".to_owned(), vec!["DELETE".to_owned()]),
-            ("/api/v1/items".to_owned(), vec!["GET".to_owned(), "POST".to_owned()]),
-            ("/api/v1/items/{id}".to_owned(), vec!["GET".to_owned(), "DELETE".to_owned()]),
+            (
+                "/api/v1/items".to_owned(),
+                vec!["GET".to_owned(), "POST".to_owned()]
+            ),
+            (
+                "/api/v1/items/{id}".to_owned(),
+                vec!["GET".to_owned(), "DELETE".to_owned()]
+            ),
         ]
     );
 }

@@ -5,7 +5,8 @@
 
 use serde_json::{Value, json};
 
-const ARTICLE_EVENT: &str = include_str!("../../shared/tests/fixtures/article-rest-v1-get-ping.json");
+const ARTICLE_EVENT: &str =
+    include_str!("../../shared/tests/fixtures/article-rest-v1-get-ping.json");
 
 /// Which event shape a request travels in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,7 +32,13 @@ impl Shape {
     }
 
     /// An event with explicit headers (replacing the defaults).
-    pub fn event_with(self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Value {
+    pub fn event_with(
+        self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Value {
         match self {
             Shape::RestV1 => rest_v1(method, path, headers, body),
             Shape::HttpV2 => http_v2(method, path, headers, body),
@@ -45,7 +52,8 @@ fn split_query(path: &str) -> (&str, &str) {
 
 /// The article's REST v1 event with method, path, headers, query and body replaced.
 pub fn rest_v1(method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Value {
-    let mut event: Value = serde_json::from_str(ARTICLE_EVENT).expect("the article's event is JSON");
+    let mut event: Value =
+        serde_json::from_str(ARTICLE_EVENT).expect("the article's event is JSON");
     let (path, query) = split_query(path);
     event["httpMethod"] = json!(method);
     event["path"] = json!(path);
@@ -55,8 +63,14 @@ pub fn rest_v1(method: &str, path: &str, headers: &[(&str, &str)], body: Option<
     event["body"] = body.map_or(Value::Null, |b| json!(b));
     let mut single = serde_json::Map::new();
     let mut multi = serde_json::Map::new();
-    single.insert("Host".into(), json!("gy415nuibc.execute-api.us-east-1.amazonaws.com"));
-    multi.insert("Host".into(), json!(["gy415nuibc.execute-api.us-east-1.amazonaws.com"]));
+    single.insert(
+        "Host".into(),
+        json!("gy415nuibc.execute-api.us-east-1.amazonaws.com"),
+    );
+    multi.insert(
+        "Host".into(),
+        json!(["gy415nuibc.execute-api.us-east-1.amazonaws.com"]),
+    );
     for (name, value) in headers {
         single.insert((*name).into(), json!(value));
         multi
@@ -81,9 +95,16 @@ pub fn rest_v1(method: &str, path: &str, headers: &[(&str, &str)], body: Option<
             .expect("array")
             .push(json!(value));
     }
-    event["queryStringParameters"] = if single_query.is_empty() { Value::Null } else { Value::Object(single_query) };
-    event["multiValueQueryStringParameters"] =
-        if multi_query.is_empty() { Value::Null } else { Value::Object(multi_query) };
+    event["queryStringParameters"] = if single_query.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(single_query)
+    };
+    event["multiValueQueryStringParameters"] = if multi_query.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(multi_query)
+    };
     event
 }
 

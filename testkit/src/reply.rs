@@ -24,18 +24,27 @@ impl HttpReply {
         let mut headers = Vec::new();
         if let Some(map) = result["headers"].as_object() {
             for (name, value) in map {
-                headers.push((name.to_ascii_lowercase(), value.as_str().unwrap_or_default().to_owned()));
+                headers.push((
+                    name.to_ascii_lowercase(),
+                    value.as_str().unwrap_or_default().to_owned(),
+                ));
             }
         }
         if let Some(map) = result["multiValueHeaders"].as_object() {
             for (name, values) in map {
                 for value in values.as_array().into_iter().flatten() {
-                    headers.push((name.to_ascii_lowercase(), value.as_str().unwrap_or_default().to_owned()));
+                    headers.push((
+                        name.to_ascii_lowercase(),
+                        value.as_str().unwrap_or_default().to_owned(),
+                    ));
                 }
             }
         }
         for cookie in result["cookies"].as_array().into_iter().flatten() {
-            headers.push(("set-cookie".into(), cookie.as_str().unwrap_or_default().to_owned()));
+            headers.push((
+                "set-cookie".into(),
+                cookie.as_str().unwrap_or_default().to_owned(),
+            ));
         }
         let text = result["body"].as_str().unwrap_or_default();
         let body = if result["isBase64Encoded"].as_bool() == Some(true) {

@@ -55,7 +55,10 @@ mod tests {
             format!("{good}="),
         ];
         for cursor in cases {
-            assert!(matches!(decode(&cursor), Err(ApiError::BadRequest(_))), "{cursor:?}");
+            assert!(
+                matches!(decode(&cursor), Err(ApiError::BadRequest(_))),
+                "{cursor:?}"
+            );
         }
     }
 }

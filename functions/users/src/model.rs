@@ -43,7 +43,12 @@ impl UserInput {
         let mut errors: Vec<FieldError> = object
             .keys()
             .filter(|key| !matches!(key.as_str(), "name" | "email"))
-            .map(|key| FieldError::new(key.as_str(), "unknown field; only `name` and `email` are accepted"))
+            .map(|key| {
+                FieldError::new(
+                    key.as_str(),
+                    "unknown field; only `name` and `email` are accepted",
+                )
+            })
             .collect();
         let name = text_field(object, "name", &mut errors).and_then(|name| {
             let count = name.chars().count();
@@ -79,7 +84,11 @@ impl UserInput {
 }
 
 /// A required string field, trimmed; records why when it is missing or not text.
-fn text_field(object: &Map<String, Value>, field: &str, errors: &mut Vec<FieldError>) -> Option<String> {
+fn text_field(
+    object: &Map<String, Value>,
+    field: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
     match object.get(field) {
         None | Some(Value::Null) => {
             errors.push(FieldError::new(field, "is required"));
@@ -132,7 +141,13 @@ mod tests {
     fn accepts_and_trims() {
         let input = UserInput::from_json(&json!({"name": "  Ada  ", "email": " ada@example.com "}))
             .expect("valid");
-        assert_eq!(input, UserInput { name: "Ada".into(), email: "ada@example.com".into() });
+        assert_eq!(
+            input,
+            UserInput {
+                name: "Ada".into(),
+                email: "ada@example.com".into()
+            }
+        );
     }
 
     #[test]
@@ -148,7 +163,10 @@ mod tests {
             (json!({"name": "A", "email": "a b@c.de"}), vec!["email"]),
             (json!({"name": "A", "email": "a@@c.de"}), vec!["email"]),
             (json!({"name": "A", "email": null}), vec!["email"]),
-            (json!({"name": "A", "email": "a@b.co", "admin": true}), vec!["admin"]),
+            (
+                json!({"name": "A", "email": "a@b.co", "admin": true}),
+                vec!["admin"],
+            ),
             (json!([1, 2]), vec!["body"]),
             (json!("text"), vec!["body"]),
         ];

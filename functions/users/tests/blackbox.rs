@@ -19,9 +19,17 @@ impl Api<'_> {
             .request("users", &self.shape.event(method, path, body))
     }
 
-    fn call_with(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> HttpReply {
-        self.emulator
-            .request("users", &self.shape.event_with(method, path, headers, Some(body)))
+    fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> HttpReply {
+        self.emulator.request(
+            "users",
+            &self.shape.event_with(method, path, headers, Some(body)),
+        )
     }
 
     fn create(&self, name: &str, email: &str) -> Value {
@@ -36,16 +44,26 @@ impl Api<'_> {
 }
 
 fn start(emulator: &Emulator, db: &std::path::Path) -> Function {
-    Function::start(emulator, "users", BIN, &[("USERS_DB_PATH", db.to_str().expect("utf-8 path"))])
+    Function::start(
+        emulator,
+        "users",
+        BIN,
+        &[("USERS_DB_PATH", db.to_str().expect("utf-8 path"))],
+    )
 }
 
 #[test]
 fn the_users_contract_holds_over_both_event_shapes() {
-    let Some(emulator) = Emulator::start() else { return };
+    let Some(emulator) = Emulator::start() else {
+        return;
+    };
     for shape in Shape::ALL {
         let dir = tempfile::tempdir().expect("temp dir");
         let _users = start(&emulator, &dir.path().join("users.sqlite3"));
-        let api = Api { emulator: &emulator, shape };
+        let api = Api {
+            emulator: &emulator,
+            shape,
+        };
         scenario_crud(&api);
         scenario_client_mistakes(&api);
         scenario_pagination(&api);
@@ -64,13 +82,21 @@ fn scenario_crud(api: &Api<'_>) {
     let id = user["id"].as_str().expect("id").to_owned();
     assert_eq!(user["name"], "Ada Lovelace");
     assert_eq!(user["email"], "ada@example.com");
-    assert!(user["created_at"].as_str().is_some_and(|t| t.ends_with('Z')));
+    assert!(
+        user["created_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z'))
+    );
     let expected_location = match shape {
         // Behind the default execute-api host, URLs carry the stage.
         Shape::RestV1 => format!("/testStage/api/v1/users/{id}"),
         Shape::HttpV2 => format!("/api/v1/users/{id}"),
     };
-    assert_eq!(reply.header("location"), Some(expected_location.as_str()), "{shape:?}");
+    assert_eq!(
+        reply.header("location"),
+        Some(expected_location.as_str()),
+        "{shape:?}"
+    );
     assert_eq!(reply.header("content-type"), Some("application/json"));
 
     let got = api.call("GET", &format!("/api/v1/users/{id}"), None);
@@ -84,7 +110,12 @@ fn scenario_crud(api: &Api<'_>) {
         &format!("/api/v1/users/{id}"),
         Some(r#"{"name":"Ada King","email":"ADA@example.com"}"#),
     );
-    assert_eq!(replaced.status, 200, "{shape:?}: own email, other case: {}", replaced.text());
+    assert_eq!(
+        replaced.status,
+        200,
+        "{shape:?}: own email, other case: {}",
+        replaced.text()
+    );
     assert_eq!(replaced.json()["name"], "Ada King");
     assert_eq!(replaced.json()["created_at"], user["created_at"]);
 
@@ -96,12 +127,23 @@ fn scenario_crud(api: &Api<'_>) {
     );
     assert_eq!(clash.status, 409, "{shape:?}");
 
-    let duplicate = api.call("POST", "/api/v1/users", Some(r#"{"name":"Copy","email":"Grace@Example.com"}"#));
+    let duplicate = api.call(
+        "POST",
+        "/api/v1/users",
+        Some(r#"{"name":"Copy","email":"Grace@Example.com"}"#),
+    );
     assert_eq!(duplicate.status, 409, "{shape:?}");
-    assert_eq!(duplicate.json()["message"], "email is already used by another user");
+    assert_eq!(
+        duplicate.json()["message"],
+        "email is already used by another user"
+    );
 
     let missing = "01900000-0000-7000-8000-000000000000";
-    for (method, body) in [("GET", None), ("PUT", Some(r#"{"name":"X","email":"x@y.zz"}"#)), ("DELETE", None)] {
+    for (method, body) in [
+        ("GET", None),
+        ("PUT", Some(r#"{"name":"X","email":"x@y.zz"}"#)),
+        ("DELETE", None),
+    ] {
         let reply = api.call(method, &format!("/api/v1/users/{missing}"), body);
         assert_eq!(reply.status, 404, "{shape:?}: {method} missing");
         assert_eq!(reply.json()["message"], "user not found");
@@ -131,35 +173,170 @@ fn scenario_client_mistakes(api: &Api<'_>) {
     }
     let json_type: &[(&str, &str)] = &[("content-type", "application/json")];
     let cases = [
-        Case { label: "invalid JSON", method: "POST", path: "/api/v1/users", headers: json_type, body: "{\"name\":", status: 400, fields: &[] },
-        Case { label: "empty body", method: "POST", path: "/api/v1/users", headers: json_type, body: "", status: 400, fields: &[] },
-        Case { label: "text/plain", method: "POST", path: "/api/v1/users", headers: &[("content-type", "text/plain")], body: r#"{"name":"A","email":"a@b.co"}"#, status: 415, fields: &[] },
-        Case { label: "no content type", method: "POST", path: "/api/v1/users", headers: &[], body: r#"{"name":"A","email":"a@b.co"}"#, status: 415, fields: &[] },
-        Case { label: "missing fields", method: "POST", path: "/api/v1/users", headers: json_type, body: "{}", status: 422, fields: &["name", "email"] },
-        Case { label: "blank name, bad email", method: "POST", path: "/api/v1/users", headers: json_type, body: r#"{"name":"  ","email":"nope"}"#, status: 422, fields: &["name", "email"] },
-        Case { label: "unknown field", method: "POST", path: "/api/v1/users", headers: json_type, body: r#"{"name":"A","email":"a@b.co","role":"admin"}"#, status: 422, fields: &["role"] },
-        Case { label: "number for a string", method: "POST", path: "/api/v1/users", headers: json_type, body: r#"{"name":42,"email":"a@b.co"}"#, status: 422, fields: &["name"] },
-        Case { label: "array body", method: "POST", path: "/api/v1/users", headers: json_type, body: "[]", status: 422, fields: &["body"] },
-        Case { label: "PUT invalid", method: "PUT", path: "/api/v1/users/01900000-0000-7000-8000-000000000000", headers: json_type, body: r#"{"name":"A"}"#, status: 422, fields: &["email"] },
-        Case { label: "limit 0", method: "GET", path: "/api/v1/users?limit=0", headers: &[], body: "", status: 422, fields: &["limit"] },
-        Case { label: "limit 101", method: "GET", path: "/api/v1/users?limit=101", headers: &[], body: "", status: 422, fields: &["limit"] },
-        Case { label: "limit text", method: "GET", path: "/api/v1/users?limit=ten", headers: &[], body: "", status: 422, fields: &["limit"] },
-        Case { label: "tampered cursor", method: "GET", path: "/api/v1/users?cursor=djE6bm90LWEtdXVpZA", headers: &[], body: "", status: 400, fields: &[] },
-        Case { label: "PATCH", method: "PATCH", path: "/api/v1/users/x", headers: json_type, body: "{}", status: 405, fields: &[] },
-        Case { label: "unknown path", method: "GET", path: "/api/v2/users", headers: &[], body: "", status: 404, fields: &[] },
+        Case {
+            label: "invalid JSON",
+            method: "POST",
+            path: "/api/v1/users",
+            headers: json_type,
+            body: "{\"name\":",
+            status: 400,
+            fields: &[],
+        },
+        Case {
+            label: "empty body",
+            method: "POST",
+            path: "/api/v1/users",
+            headers: json_type,
+            body: "",
+            status: 400,
+            fields: &[],
+        },
+        Case {
+            label: "text/plain",
+            method: "POST",
+            path: "/api/v1/users",
+            headers: &[("content-type", "text/plain")],
+            body: r#"{"name":"A","email":"a@b.co"}"#,
+            status: 415,
+            fields: &[],
+        },
+        Case {
+            label: "no content type",
+            method: "POST",
+            path: "/api/v1/users",
+            headers: &[],
+            body: r#"{"name":"A","email":"a@b.co"}"#,
+            status: 415,
+            fields: &[],
+        },
+        Case {
+            label: "missing fields",
+            method: "POST",
+            path: "/api/v1/users",
+            headers: json_type,
+            body: "{}",
+            status: 422,
+            fields: &["name", "email"],
+        },
+        Case {
+            label: "blank name, bad email",
+            method: "POST",
+            path: "/api/v1/users",
+            headers: json_type,
+            body: r#"{"name":"  ","email":"nope"}"#,
+            status: 422,
+            fields: &["name", "email"],
+        },
+        Case {
+            label: "unknown field",
+            method: "POST",
+            path: "/api/v1/users",
+            headers: json_type,
+            body: r#"{"name":"A","email":"a@b.co","role":"admin"}"#,
+            status: 422,
+            fields: &["role"],
+        },
+        Case {
+            label: "number for a string",
+            method: "POST",
+            path: "/api/v1/users",
+            headers: json_type,
+            body: r#"{"name":42,"email":"a@b.co"}"#,
+            status: 422,
+            fields: &["name"],
+        },
+        Case {
+            label: "array body",
+            method: "POST",
+            path: "/api/v1/users",
+            headers: json_type,
+            body: "[]",
+            status: 422,
+            fields: &["body"],
+        },
+        Case {
+            label: "PUT invalid",
+            method: "PUT",
+            path: "/api/v1/users/01900000-0000-7000-8000-000000000000",
+            headers: json_type,
+            body: r#"{"name":"A"}"#,
+            status: 422,
+            fields: &["email"],
+        },
+        Case {
+            label: "limit 0",
+            method: "GET",
+            path: "/api/v1/users?limit=0",
+            headers: &[],
+            body: "",
+            status: 422,
+            fields: &["limit"],
+        },
+        Case {
+            label: "limit 101",
+            method: "GET",
+            path: "/api/v1/users?limit=101",
+            headers: &[],
+            body: "",
+            status: 422,
+            fields: &["limit"],
+        },
+        Case {
+            label: "limit text",
+            method: "GET",
+            path: "/api/v1/users?limit=ten",
+            headers: &[],
+            body: "",
+            status: 422,
+            fields: &["limit"],
+        },
+        Case {
+            label: "tampered cursor",
+            method: "GET",
+            path: "/api/v1/users?cursor=djE6bm90LWEtdXVpZA",
+            headers: &[],
+            body: "",
+            status: 400,
+            fields: &[],
+        },
+        Case {
+            label: "PATCH",
+            method: "PATCH",
+            path: "/api/v1/users/x",
+            headers: json_type,
+            body: "{}",
+            status: 405,
+            fields: &[],
+        },
+        Case {
+            label: "unknown path",
+            method: "GET",
+            path: "/api/v2/users",
+            headers: &[],
+            body: "",
+            status: 404,
+            fields: &[],
+        },
     ];
     for case in cases {
         let label = format!("{shape:?}: {}", case.label);
         let reply = api.call_with(case.method, case.path, case.headers, case.body);
         assert_eq!(reply.status, case.status, "{label}: {}", reply.text());
         let body = reply.json();
-        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{label}: {body}");
+        assert!(
+            body["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{label}: {body}"
+        );
         let fields: Vec<&str> = body["errors"]
             .as_array()
             .map(|errors| errors.iter().filter_map(|e| e["field"].as_str()).collect())
             .unwrap_or_default();
         assert_eq!(fields, case.fields, "{label}: {body}");
-        assert_eq!(reply.header("access-control-allow-origin"), Some("*"), "{label}: CORS on errors");
+        assert_eq!(
+            reply.header("access-control-allow-origin"),
+            Some("*"),
+            "{label}: CORS on errors"
+        );
     }
 }
 
@@ -183,7 +360,11 @@ fn scenario_pagination(api: &Api<'_>) {
         let page = reply.json();
         let users = page["users"].as_array().expect("users");
         assert!(users.len() <= 3);
-        seen.extend(users.iter().map(|u| u["id"].as_str().expect("id").to_owned()));
+        seen.extend(
+            users
+                .iter()
+                .map(|u| u["id"].as_str().expect("id").to_owned()),
+        );
         pages += 1;
         match page["next_cursor"].as_str() {
             Some(next) => cursor = Some(next.to_owned()),
@@ -193,7 +374,10 @@ fn scenario_pagination(api: &Api<'_>) {
     }
     let unique: HashSet<&String> = seen.iter().collect();
     assert_eq!(unique.len(), seen.len(), "{shape:?}: no user repeated");
-    assert!(created.iter().all(|id| seen.contains(id)), "{shape:?}: no user skipped");
+    assert!(
+        created.iter().all(|id| seen.contains(id)),
+        "{shape:?}: no user skipped"
+    );
     let mut sorted = seen.clone();
     sorted.sort();
     assert_eq!(sorted, seen, "{shape:?}: stable id order");
@@ -204,16 +388,25 @@ fn scenario_pagination(api: &Api<'_>) {
 
 #[test]
 fn users_survive_a_restart_of_the_process() {
-    let Some(emulator) = Emulator::start() else { return };
+    let Some(emulator) = Emulator::start() else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("nested/dir/users.sqlite3");
-    let api = Api { emulator: &emulator, shape: Shape::HttpV2 };
+    let api = Api {
+        emulator: &emulator,
+        shape: Shape::HttpV2,
+    };
     let mut first = start(&emulator, &db);
     let user = api.create("Persistent", "persist@example.com");
     first.kill();
 
     let _second = start(&emulator, &db);
-    let reply = api.call("GET", &format!("/api/v1/users/{}", user["id"].as_str().expect("id")), None);
+    let reply = api.call(
+        "GET",
+        &format!("/api/v1/users/{}", user["id"].as_str().expect("id")),
+        None,
+    );
     assert_eq!((reply.status, reply.json()), (200, user));
 }
 

@@ -15,6 +15,8 @@ async fn fine(_request: Request, _state: Arc<()>) -> HandlerResult {
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    let router = Router::new().route("/panic", post(panics)).route("/fine", get(fine));
+    let router = Router::new()
+        .route("/panic", post(panics))
+        .route("/fine", get(fine));
     shared::run(router, async || Ok(())).await
 }

@@ -82,10 +82,11 @@ fn internal(error: rusqlite::Error) -> StoreError {
 
 /// Maps a failed insert/update: the email_key constraint means `EmailTaken`.
 fn write_error(error: rusqlite::Error) -> StoreError {
-    if let rusqlite::Error::SqliteFailure(failure, Some(message)) = &error {
-        if failure.code == ErrorCode::ConstraintViolation && message.contains("email_key") {
-            return StoreError::EmailTaken;
-        }
+    if let rusqlite::Error::SqliteFailure(failure, Some(message)) = &error
+        && failure.code == ErrorCode::ConstraintViolation
+        && message.contains("email_key")
+    {
+        return StoreError::EmailTaken;
     }
     internal(error)
 }
