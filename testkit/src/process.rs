@@ -48,7 +48,10 @@ fn wait_for_port(port: u16, child: &mut Child, what: &str) {
         if let Ok(Some(status)) = child.try_wait() {
             panic!("{what} exited before listening: {status}");
         }
-        assert!(Instant::now() < deadline, "{what} did not listen on {port} within 60 s");
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not listen on {port} within 60 s"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -71,16 +74,38 @@ pub struct Invocation {
 }
 
 impl Emulator {
-    /// Starts the emulator, or `None` (after a SKIP message) without cargo-lambda.
+    /// Starts the emulator for this workspace, or `None` (after a SKIP
+    /// message) without cargo-lambda.
     pub fn start() -> Option<Self> {
-        if !require_tool("cargo", &["lambda", "--version"], "pip install cargo-lambda") {
+        Self::start_in(&workspace_root())
+    }
+
+    /// Starts the emulator for the workspace at `root` (it accepts the
+    /// names of that workspace's binaries).
+    pub fn start_in(root: &Path) -> Option<Self> {
+        if !require_tool(
+            "cargo",
+            &["lambda", "--version"],
+            "pip install cargo-lambda",
+        ) {
             return None;
         }
         let port = free_port();
         let mut child = Command::new("cargo")
-            .args(["lambda", "watch", "--only-lambda-apis", "--ignore-changes", "--quiet"])
-            .args(["--invoke-address", "127.0.0.1", "--invoke-port", &port.to_string()])
-            .current_dir(workspace_root())
+            .args([
+                "lambda",
+                "watch",
+                "--only-lambda-apis",
+                "--ignore-changes",
+                "--quiet",
+            ])
+            .args([
+                "--invoke-address",
+                "127.0.0.1",
+                "--invoke-port",
+                &port.to_string(),
+            ])
+            .current_dir(root)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -1,0 +1,84 @@
+//! `cargo xtask`: workspace tasks.
+//!
+//! `cargo xtask routes` prints every function's routes, read from the
+//! routers themselves (`<binary> --routes`); `--write` regenerates the
+//! places that must match them (`functions.yml` events, the watch router in
+//! `Cargo.toml`); `--check` fails, naming the route, method and file, when
+//! one of them has what another lacks.
+//!
+//! # Layout
+//! - [`routes`]: discover the functions and read their routes.
+//! - [`watch`]: the `cargo lambda watch` router in the root `Cargo.toml`.
+//! - [`functions_yml`]: the API Gateway events in `functions.yml`.
+//! - [`check`]: compare route sets and explain the differences.
+
+mod check;
+mod functions_yml;
+mod routes;
+mod watch;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask routes [--check | --write] [--root DIR]
+
+  (no flag)  print every function's routes, read from its router
+  --write    regenerate functions.yml events and the watch router in Cargo.toml
+  --check    fail when functions.yml or the watch router differs from the routers";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<(), String> {
+    let mut mode = None;
+    let mut root = None;
+    let mut rest = args.iter();
+    match rest.next().map(String::as_str) {
+        Some("routes") => {}
+        Some("-h" | "--help") | None => return Err(USAGE.into()),
+        Some(other) => return Err(format!("unknown task `{other}`\n\n{USAGE}")),
+    }
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--check" | "--write" => mode = Some(arg.clone()),
+            "--root" => root = rest.next().map(PathBuf::from),
+            "-h" | "--help" => return Err(USAGE.into()),
+            other => return Err(format!("unknown argument `{other}`\n\n{USAGE}")),
+        }
+    }
+    let root = match root {
+        Some(root) => root,
+        None => std::env::current_dir().map_err(|e| e.to_string())?,
+    };
+    let functions = routes::read_all(&root)?;
+    match mode.as_deref() {
+        Some("--write") => {
+            functions_yml::write(&root, &functions)?;
+            watch::write(&root, &functions)?;
+            println!("wrote functions.yml and the watch router in Cargo.toml");
+            Ok(())
+        }
+        Some(_) => check::run(&root, &functions),
+        None => {
+            for function in &functions {
+                for route in &function.routes {
+                    println!(
+                        "{:<8} {:<24} {}",
+                        function.name,
+                        route.path,
+                        route.methods.join(", ")
+                    );
+                }
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! The functions of the workspace and the routes their routers declare.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use serde::Deserialize;
+
+/// One route as a function's `--routes` prints it.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub(crate) struct Route {
+    pub(crate) path: String,
+    pub(crate) methods: Vec<String>,
+}
+
+/// A function binary and its routes.
+#[derive(Debug, Clone)]
+pub(crate) struct Function {
+    pub(crate) name: String,
+    pub(crate) routes: Vec<Route>,
+}
+
+/// `(path, METHOD, function)`: the unit every source is compared in.
+pub(crate) type RouteSet = BTreeSet<(String, String, String)>;
+
+/// Flattens functions into a [`RouteSet`].
+pub(crate) fn route_set(functions: &[Function]) -> RouteSet {
+    functions
+        .iter()
+        .flat_map(|f| {
+            f.routes.iter().flat_map(move |r| {
+                r.methods
+                    .iter()
+                    .map(move |m| (r.path.clone(), m.to_ascii_uppercase(), f.name.clone()))
+            })
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+struct Metadata {
+    packages: Vec<Package>,
+    target_directory: String,
+}
+
+#[derive(Deserialize)]
+struct Package {
+    name: String,
+    manifest_path: String,
+    targets: Vec<Target>,
+}
+
+#[derive(Deserialize)]
+struct Target {
+    name: String,
+    kind: Vec<String>,
+}
+
+/// Every binary of every package under `functions/`, with its routes, read by
+/// building it and running `<binary> --routes` (no network, no AWS, no store).
+pub(crate) fn read_all(root: &Path) -> Result<Vec<Function>, String> {
+    let output = Command::new("cargo")
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .current_dir(root)
+        .output()
+        .map_err(|e| format!("cannot run cargo metadata: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "cargo metadata failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let metadata: Metadata = serde_json::from_slice(&output.stdout).map_err(|e| e.to_string())?;
+    let functions_dir = root
+        .join("functions")
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", root.join("functions").display()))?;
+    let mut names: Vec<(String, String)> = Vec::new();
+    for package in &metadata.packages {
+        let manifest = Path::new(&package.manifest_path);
+        if !manifest.starts_with(&functions_dir) {
+            continue;
+        }
+        for target in package
+            .targets
+            .iter()
+            .filter(|t| t.kind.iter().any(|k| k == "bin"))
+        {
+            names.push((package.name.clone(), target.name.clone()));
+        }
+    }
+    names.sort();
+    if names.is_empty() {
+        return Err("no function binaries under functions/".into());
+    }
+    let mut build = Command::new("cargo");
+    build.args(["build", "--quiet"]).current_dir(root);
+    for (package, _) in &names {
+        build.args(["--package", package]);
+    }
+    let status = build
+        .status()
+        .map_err(|e| format!("cannot run cargo build: {e}"))?;
+    if !status.success() {
+        return Err("cargo build of the functions failed".into());
+    }
+    names
+        .into_iter()
+        .map(|(_, binary)| {
+            let path = Path::new(&metadata.target_directory)
+                .join("debug")
+                .join(&binary);
+            let output = Command::new(&path)
+                .arg("--routes")
+                .output()
+                .map_err(|e| format!("cannot run {}: {e}", path.display()))?;
+            if !output.status.success() {
+                return Err(format!(
+                    "`{binary} --routes` failed:\n{}",
+                    String::from_utf8_lossy(&output.stderr)
+                ));
+            }
+            let routes: Vec<Route> = serde_json::from_slice(&output.stdout)
+                .map_err(|e| format!("`{binary} --routes` printed no route list: {e}"))?;
+            Ok(Function {
+                name: binary,
+                routes,
+            })
+        })
+        .collect()
+}
