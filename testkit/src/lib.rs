@@ -10,11 +10,13 @@
 //! - [`events`]: REST v1 and HTTP API v2 events built from real payloads.
 //! - [`HttpReply`]: a function's answer, whatever the event shape.
 //! - [`require_tool`]: skip on a laptop without a tool, fail under CI.
+//! - [`dynamo`]: a DynamoDB-compatible server (moto) and the users table.
 
+pub mod dynamo;
 pub mod events;
 mod process;
 mod reply;
 
 pub use events::Shape;
-pub use process::{Emulator, Function, Invocation, require_tool, workspace_root};
+pub use process::{Emulator, Function, Invocation, free_port, require_tool, workspace_root};
 pub use reply::HttpReply;

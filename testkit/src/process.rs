@@ -35,14 +35,16 @@ pub fn require_tool(program: &str, args: &[&str], install: &str) -> bool {
     found
 }
 
-fn free_port() -> u16 {
+/// A free port on the loopback interface.
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free loopback port")
 }
 
-fn wait_for_port(port: u16, child: &mut Child, what: &str) {
+/// Waits until something listens on `port`, failing if `child` exits first.
+pub(crate) fn wait_for_port(port: u16, child: &mut Child, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         if let Ok(Some(status)) = child.try_wait() {

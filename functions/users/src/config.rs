@@ -1,7 +1,14 @@
 //! Which users store to open, from the environment, once at start-up.
+//!
+//! - `USERS_TABLE` set: DynamoDB on that table (production); the optional
+//!   `DYNAMODB_ENDPOINT` points the client at a local DynamoDB-compatible
+//!   server (tests, local runs).
+//! - otherwise: the embedded SQLite store at `USERS_DB_PATH`, default
+//!   [`DEFAULT_DB_PATH`].
 
 use std::path::PathBuf;
 
+use crate::store::dynamodb::DynamoStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{StoreError, UserStore};
 
@@ -9,11 +16,25 @@ use crate::store::{StoreError, UserStore};
 /// workspace, where `cargo lambda watch` runs the functions.
 pub const DEFAULT_DB_PATH: &str = ".data/users.sqlite3";
 
+fn setting(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
 /// Opens the store the environment selects, and says which in the log.
-pub fn open_store() -> Result<Box<dyn UserStore>, StoreError> {
-    let path = std::env::var_os("USERS_DB_PATH")
-        .filter(|p| !p.is_empty())
-        .map_or_else(|| PathBuf::from(DEFAULT_DB_PATH), PathBuf::from);
+pub async fn open_store() -> Result<Box<dyn UserStore>, StoreError> {
+    if let Some(table) = setting("USERS_TABLE") {
+        let endpoint = setting("DYNAMODB_ENDPOINT");
+        let store = DynamoStore::connect(table.clone(), endpoint.as_deref()).await;
+        tracing::info!(
+            store = "dynamodb",
+            table,
+            endpoint = endpoint.as_deref().unwrap_or("aws"),
+            "users store ready"
+        );
+        return Ok(Box::new(store));
+    }
+    let path =
+        setting("USERS_DB_PATH").map_or_else(|| PathBuf::from(DEFAULT_DB_PATH), PathBuf::from);
     let store = SqliteStore::open(&path)?;
     tracing::info!(store = "sqlite", path = %path.display(), "users store ready");
     Ok(Box::new(store))

@@ -5,7 +5,7 @@ use users::{AppState, config};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     shared::run(users::router(), async || {
-        let store = config::open_store()?;
+        let store = config::open_store().await?;
         Ok(AppState { store })
     })
     .await

@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 
 use serde_json::{Value, json};
+use testkit::dynamo::{Moto, TEST_ENV};
 use testkit::{Emulator, Function, HttpReply, Shape};
 
 const BIN: &str = env!("CARGO_BIN_EXE_users");
@@ -50,6 +51,25 @@ fn start(emulator: &Emulator, db: &std::path::Path) -> Function {
         BIN,
         &[("USERS_DB_PATH", db.to_str().expect("utf-8 path"))],
     )
+}
+
+/// The users binary on DynamoDB: `USERS_TABLE` on a moto server.
+fn start_on_dynamodb(emulator: &Emulator, moto: &Moto, table: &str) -> Function {
+    let endpoint = moto.endpoint();
+    let mut env = vec![
+        ("USERS_TABLE", table),
+        ("DYNAMODB_ENDPOINT", endpoint.as_str()),
+    ];
+    env.extend_from_slice(TEST_ENV);
+    Function::start(emulator, "users", BIN, &env)
+}
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(future)
 }
 
 #[test]
@@ -384,6 +404,117 @@ fn scenario_pagination(api: &Api<'_>) {
 
     let default = api.call("GET", "/api/v1/users", None).json();
     assert!(default["users"].as_array().expect("users").len() <= 20);
+}
+
+#[test]
+fn the_users_contract_holds_on_dynamodb() {
+    let Some(emulator) = Emulator::start() else {
+        return;
+    };
+    let Some(moto) = Moto::start() else { return };
+    for (n, shape) in Shape::ALL.into_iter().enumerate() {
+        let table = format!("users-blackbox-{n}");
+        block_on(moto.create_users_table(&table));
+        let _users = start_on_dynamodb(&emulator, &moto, &table);
+        let api = Api {
+            emulator: &emulator,
+            shape,
+        };
+        scenario_crud(&api);
+        scenario_client_mistakes(&api);
+        scenario_pagination(&api);
+    }
+}
+
+/// Several instances of the function (as Lambda scales out) get the same
+/// email at the same moment: exactly one 201, the rest 409.
+fn scenario_concurrent_duplicates(emulator: &Emulator) {
+    let replies: Vec<HttpReply> = std::thread::scope(|scope| {
+        let calls: Vec<_> = (0..4)
+            .map(|n| {
+                scope.spawn(move || {
+                    let body = json!({"name": format!("Racer {n}"), "email": "racer@example.com"})
+                        .to_string();
+                    emulator.request(
+                        "users",
+                        &Shape::RestV1.event("POST", "/api/v1/users", Some(&body)),
+                    )
+                })
+            })
+            .collect();
+        calls
+            .into_iter()
+            .map(|c| c.join().expect("thread"))
+            .collect()
+    });
+    let mut statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 409, 409, 409]);
+}
+
+#[test]
+fn concurrent_duplicate_creates_give_one_user_on_both_backends() {
+    let Some(emulator) = Emulator::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("users.sqlite3");
+    {
+        let _instances: Vec<Function> = (0..4).map(|_| start(&emulator, &db)).collect();
+        scenario_concurrent_duplicates(&emulator);
+    }
+    let Some(moto) = Moto::start() else { return };
+    block_on(moto.create_users_table("users-race"));
+    let _instances: Vec<Function> = (0..4)
+        .map(|_| start_on_dynamodb(&emulator, &moto, "users-race"))
+        .collect();
+    scenario_concurrent_duplicates(&emulator);
+}
+
+#[test]
+fn a_dynamodb_outage_is_a_503_and_the_function_recovers() {
+    let Some(emulator) = Emulator::start() else {
+        return;
+    };
+    let Some(mut moto) = Moto::start() else {
+        return;
+    };
+    block_on(moto.create_users_table("users-outage"));
+    let mut users = start_on_dynamodb(&emulator, &moto, "users-outage");
+    let api = Api {
+        emulator: &emulator,
+        shape: Shape::RestV1,
+    };
+    api.create("Before", "before@example.com");
+
+    moto.stop();
+    for (method, path, body) in [
+        ("GET", "/api/v1/users", None),
+        (
+            "POST",
+            "/api/v1/users",
+            Some(r#"{"name":"During","email":"during@example.com"}"#),
+        ),
+    ] {
+        let reply = api.call(method, path, body);
+        assert_eq!(
+            reply.status,
+            503,
+            "{method} during the outage: {}",
+            reply.text()
+        );
+        assert_eq!(
+            reply.json(),
+            json!({"message": "service temporarily unavailable; retry later"})
+        );
+    }
+    assert!(users.is_running(), "an outage never takes the process down");
+
+    moto.restart();
+    block_on(moto.create_users_table("users-outage"));
+    let reply = api.call("GET", "/api/v1/users", None);
+    assert_eq!(reply.status, 200, "serves again: {}", reply.text());
+    api.create("After", "after@example.com");
 }
 
 #[test]

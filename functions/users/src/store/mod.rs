@@ -1,10 +1,12 @@
 //! Where users live, behind one small trait.
 //!
-//! Backends: [`sqlite`] (the embedded default, a local file, for local runs).
+//! Backends: [`sqlite`] (the embedded default, a local file, for local
+//! runs) and [`dynamodb`] (production, selected by `USERS_TABLE`).
 //! Every backend keeps the same contract: emails unique ignoring case, even
 //! under concurrent writes; `list` in id order (creation order) with keyset
 //! pagination that never skips or repeats a user.
 
+pub mod dynamodb;
 pub mod sqlite;
 
 use async_trait::async_trait;

@@ -1,0 +1,391 @@
+//! The production store: DynamoDB, through the official AWS SDK for Rust.
+//!
+//! One table, key `pk` (partition) + `sk` (sort), two kinds of item:
+//! - a user: `pk = "USER"`, `sk = <id>`, with `name`, `email`, `email_key`,
+//!   `created_at`. Ids are UUIDv7, so a `Query` on `pk = "USER"` returns
+//!   users in creation order, which keyset pagination needs.
+//! - an email claim: `pk = "EMAIL"`, `sk = <lowercased email>`, `user_id`.
+//!
+//! Every write that touches an email goes through `TransactWriteItems` with
+//! conditions on both items, so two concurrent creates with one email give
+//! one success and one `EmailTaken`, and an update or delete never leaves a
+//! claim behind or a user without one. A transaction that loses a race
+//! (`TransactionConflict`, or the user changed between read and write) is
+//! retried a few times before giving up with a 503.
+//!
+//! All users share one partition: that gives ordered, exact pages at the
+//! cost of DynamoDB's per-partition throughput (about 1,000 writes/s); a
+//! table that must go beyond that would shard `pk` and merge pages.
+//!
+//! Retries and timeouts are deliberate (see [`sdk_settings`]): a request
+//! must fail within the Lambda timeout with a clear 503, never hang.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+
+use super::{Page, StoreError, UserStore};
+use crate::model::{User, UserInput, email_key};
+
+const USER: &str = "USER";
+const EMAIL: &str = "EMAIL";
+/// Attempts for a transaction that loses a race with another writer.
+const RACE_ATTEMPTS: u32 = 4;
+
+type Item = HashMap<String, AttributeValue>;
+
+/// A DynamoDB-backed [`UserStore`].
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+/// The SDK's retry and timeout settings:
+/// - standard retry mode, 3 attempts, backoff from 50 ms up to 1 s: rides
+///   out throttling bursts and a dropped connection;
+/// - 1 s to connect, 2 s per attempt, 5 s per operation: inside the
+///   function's 10 s timeout, so a dead endpoint is a logged 503, not a
+///   Lambda timeout.
+pub fn sdk_settings() -> (RetryConfig, TimeoutConfig) {
+    let retry = RetryConfig::standard()
+        .with_max_attempts(3)
+        .with_initial_backoff(Duration::from_millis(50))
+        .with_max_backoff(Duration::from_secs(1));
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .operation_attempt_timeout(Duration::from_secs(2))
+        .operation_timeout(Duration::from_secs(5))
+        .build();
+    (retry, timeouts)
+}
+
+impl DynamoStore {
+    /// A store on `table` using `client`.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// Builds the client once, from the environment (region, credentials),
+    /// with [`sdk_settings`]; `endpoint` overrides the service URL (a local
+    /// DynamoDB-compatible server).
+    pub async fn connect(table: impl Into<String>, endpoint: Option<&str>) -> Self {
+        let (retry, timeouts) = sdk_settings();
+        let shared = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(retry)
+            .timeout_config(timeouts)
+            .load()
+            .await;
+        let mut config = aws_sdk_dynamodb::config::Builder::from(&shared);
+        if let Some(endpoint) = endpoint {
+            config = config.endpoint_url(endpoint);
+        }
+        Self::new(Client::from_conf(config.build()), table)
+    }
+
+    fn user_key(id: &str) -> Item {
+        HashMap::from([
+            ("pk".to_owned(), AttributeValue::S(USER.into())),
+            ("sk".to_owned(), AttributeValue::S(id.into())),
+        ])
+    }
+
+    fn email_claim_key(key: &str) -> Item {
+        HashMap::from([
+            ("pk".to_owned(), AttributeValue::S(EMAIL.into())),
+            ("sk".to_owned(), AttributeValue::S(key.into())),
+        ])
+    }
+
+    async fn read(&self, id: &str) -> Result<Option<User>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::user_key(id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        output.item.as_ref().map(user_from_item).transpose()
+    }
+
+    fn put(&self, item: Item, condition: &str) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .build()
+            .map_err(|e| StoreError::Internal(e.into()))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    fn delete_claim(&self, key: &str, user_id: &str) -> Result<TransactWriteItem, StoreError> {
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(Self::email_claim_key(key)))
+            .condition_expression("user_id = :id")
+            .expression_attribute_values(":id", AttributeValue::S(user_id.into()))
+            .build()
+            .map_err(|e| StoreError::Internal(e.into()))?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), Outcome> {
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(Outcome::from)
+    }
+}
+
+/// Why a transaction did not commit.
+enum Outcome {
+    /// The condition of the item at this index failed.
+    ConditionFailed(usize),
+    /// Another transaction held one of the items: try again.
+    Conflict,
+    /// Anything else.
+    Failed(StoreError),
+}
+
+impl From<SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>>
+    for Outcome
+{
+    fn from(
+        error: SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
+    ) -> Self {
+        if let SdkError::ServiceError(service) = &error
+            && let TransactWriteItemsError::TransactionCanceledException(cancelled) = service.err()
+        {
+            let codes: Vec<&str> = cancelled
+                .cancellation_reasons()
+                .iter()
+                .map(|r| r.code().unwrap_or("None"))
+                .collect();
+            if let Some(index) = codes.iter().position(|c| *c == "ConditionalCheckFailed") {
+                return Self::ConditionFailed(index);
+            }
+            if codes.contains(&"TransactionConflict") {
+                return Self::Conflict;
+            }
+        }
+        Self::Failed(classify(error))
+    }
+}
+
+/// Throttling and an unreachable endpoint are worth a retry (503); the rest is a fault.
+fn classify<E, R>(error: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let transient = match &error {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => true,
+        SdkError::ServiceError(service) => matches!(
+            service.err().code(),
+            Some(
+                "ThrottlingException"
+                    | "ProvisionedThroughputExceededException"
+                    | "RequestLimitExceeded"
+                    | "InternalServerError"
+                    | "ServiceUnavailable"
+            )
+        ),
+        _ => false,
+    };
+    let cause = format!("dynamodb: {}", DisplayErrorContext(&error)).into();
+    if transient {
+        StoreError::Unavailable(cause)
+    } else {
+        StoreError::Internal(cause)
+    }
+}
+
+async fn back_off(attempt: u32) {
+    tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
+}
+
+fn lost_race() -> StoreError {
+    StoreError::Unavailable("dynamodb: the item kept changing under concurrent writes".into())
+}
+
+fn user_item(user: &User) -> Item {
+    let mut item = DynamoStore::user_key(&user.id);
+    item.insert("name".into(), AttributeValue::S(user.name.clone()));
+    item.insert("email".into(), AttributeValue::S(user.email.clone()));
+    item.insert(
+        "email_key".into(),
+        AttributeValue::S(email_key(&user.email)),
+    );
+    item.insert(
+        "created_at".into(),
+        AttributeValue::S(user.created_at.clone()),
+    );
+    item
+}
+
+fn user_from_item(item: &Item) -> Result<User, StoreError> {
+    let text = |name: &str| {
+        item.get(name)
+            .and_then(|v| v.as_s().ok())
+            .cloned()
+            .ok_or_else(|| {
+                StoreError::Internal(format!("dynamodb: user item without `{name}`").into())
+            })
+    };
+    Ok(User {
+        id: text("sk")?,
+        name: text("name")?,
+        email: text("email")?,
+        created_at: text("created_at")?,
+    })
+}
+
+#[async_trait]
+impl UserStore for DynamoStore {
+    async fn create(&self, user: User) -> Result<User, StoreError> {
+        let key = email_key(&user.email);
+        let mut claim = Self::email_claim_key(&key);
+        claim.insert("user_id".into(), AttributeValue::S(user.id.clone()));
+        for attempt in 0..RACE_ATTEMPTS {
+            let items = vec![
+                self.put(user_item(&user), "attribute_not_exists(pk)")?,
+                self.put(claim.clone(), "attribute_not_exists(pk)")?,
+            ];
+            match self.transact(items).await {
+                Ok(()) => return Ok(user),
+                Err(Outcome::ConditionFailed(1)) => return Err(StoreError::EmailTaken),
+                Err(Outcome::ConditionFailed(_)) => {
+                    return Err(StoreError::Internal("dynamodb: user id collision".into()));
+                }
+                Err(Outcome::Conflict) => back_off(attempt).await,
+                Err(Outcome::Failed(error)) => return Err(error),
+            }
+        }
+        Err(lost_race())
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<User>, StoreError> {
+        self.read(id).await
+    }
+
+    async fn list(&self, limit: usize, after: Option<String>) -> Result<Page, StoreError> {
+        let mut users = Vec::with_capacity(limit.min(100) + 1);
+        let mut start = after.map(|id| Self::user_key(&id));
+        // One extra user tells whether another page follows; a query page
+        // may stop early at 1 MB, so keep going until it is there or none is.
+        while users.len() <= limit {
+            let wanted = i32::try_from(limit + 1 - users.len()).unwrap_or(i32::MAX);
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(USER.into()))
+                .set_exclusive_start_key(start.take())
+                .limit(wanted)
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(classify)?;
+            for item in output.items() {
+                users.push(user_from_item(item)?);
+            }
+            match output.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        let next_after = if users.len() > limit {
+            users.truncate(limit);
+            users.last().map(|u| u.id.clone())
+        } else {
+            None
+        };
+        Ok(Page { users, next_after })
+    }
+
+    async fn update(&self, id: &str, input: UserInput) -> Result<Option<User>, StoreError> {
+        for attempt in 0..RACE_ATTEMPTS {
+            let Some(current) = self.read(id).await? else {
+                return Ok(None);
+            };
+            let old_key = email_key(&current.email);
+            let new_key = email_key(&input.email);
+            let updated = User {
+                name: input.name.clone(),
+                email: input.email.clone(),
+                ..current
+            };
+            // The user item is written only if its email claim is still the one read.
+            let update = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(Self::user_key(id)))
+                .update_expression("SET #name = :name, email = :email, email_key = :new_key")
+                .condition_expression("email_key = :old_key")
+                .expression_attribute_names("#name", "name")
+                .expression_attribute_values(":name", AttributeValue::S(updated.name.clone()))
+                .expression_attribute_values(":email", AttributeValue::S(updated.email.clone()))
+                .expression_attribute_values(":new_key", AttributeValue::S(new_key.clone()))
+                .expression_attribute_values(":old_key", AttributeValue::S(old_key.clone()))
+                .build()
+                .map_err(|e| StoreError::Internal(e.into()))?;
+            let mut items = vec![TransactWriteItem::builder().update(update).build()];
+            if new_key != old_key {
+                let mut claim = Self::email_claim_key(&new_key);
+                claim.insert("user_id".into(), AttributeValue::S(id.into()));
+                items.push(self.put(claim, "attribute_not_exists(pk)")?);
+                items.push(self.delete_claim(&old_key, id)?);
+            }
+            match self.transact(items).await {
+                Ok(()) => return Ok(Some(updated)),
+                Err(Outcome::ConditionFailed(1)) => return Err(StoreError::EmailTaken),
+                // The user changed or vanished between the read and the write.
+                Err(Outcome::ConditionFailed(_) | Outcome::Conflict) => back_off(attempt).await,
+                Err(Outcome::Failed(error)) => return Err(error),
+            }
+        }
+        Err(lost_race())
+    }
+
+    async fn delete(&self, id: &str) -> Result<bool, StoreError> {
+        for attempt in 0..RACE_ATTEMPTS {
+            let Some(current) = self.read(id).await? else {
+                return Ok(false);
+            };
+            let key = email_key(&current.email);
+            let delete_user = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(Self::user_key(id)))
+                .condition_expression("email_key = :key")
+                .expression_attribute_values(":key", AttributeValue::S(key.clone()))
+                .build()
+                .map_err(|e| StoreError::Internal(e.into()))?;
+            let items = vec![
+                TransactWriteItem::builder().delete(delete_user).build(),
+                self.delete_claim(&key, id)?,
+            ];
+            match self.transact(items).await {
+                Ok(()) => return Ok(true),
+                Err(Outcome::ConditionFailed(_) | Outcome::Conflict) => back_off(attempt).await,
+                Err(Outcome::Failed(error)) => return Err(error),
+            }
+        }
+        Err(lost_race())
+    }
+}
