@@ -38,6 +38,8 @@ need node "apt-get install -y nodejs (Node.js 20.19+)"
 need npm "apt-get install -y npm"
 need cfn-lint "pip install cfn-lint"
 need shellcheck "apt-get install -y shellcheck"
+# PyYAML (a cfn-lint dependency) reads serverless.yml the way the Rust tests do.
+python3 -c 'import yaml' 2>/dev/null || need python3-yaml "pip install pyyaml"
 if [[ ! -x node_modules/.bin/osls ]]; then
   echo "# node_modules/.bin/osls missing: running npm ci"
   npm ci --no-audit --no-fund >"$WORK/npm-ci.log" 2>&1 || sed 's/^/#   /' "$WORK/npm-ci.log"
@@ -183,12 +185,144 @@ elif check == "cors":
             print(f"OPTIONS {path}: allow {','.join(allowed)}")
 
 elif check == "environment":
-    want = {"USERS_DB_PATH": "/tmp/users.sqlite3", "CORS_ALLOW_ORIGINS": "*", "RUST_LOG": "info"}
+    # USERS_TABLE only where the table is used; USERS_DB_PATH (embedded
+    # SQLite) has no place in Lambda any more.
+    common = {"CORS_ALLOW_ORIGINS": "*", "RUST_LOG": "info"}
+    wants = {"health": common, "users": {**common, "USERS_TABLE": {"Ref": "UsersTable"}}}
     for name, (_, p) in functions().items():
         env = p.get("Environment", {}).get("Variables", {})
-        if env != want:
-            fail(f"{name}: environment {env} != {want}")
+        if env != wants[name]:
+            fail(f"{name}: environment {env} != {wants[name]}")
         print(f"{name}: {env} memory {p['MemorySize']} timeout {p['Timeout']}")
+
+elif check == "table":
+    # The contract with the users code: on-demand, pk (S) HASH + sk (S) RANGE,
+    # no secondary index; kept on stack removal and never replaced.
+    table_name, serverless_yml = args
+    tables = of_type("AWS::DynamoDB::Table")
+    if set(tables) != {"UsersTable"}:
+        fail(f"DynamoDB tables {sorted(tables)} != ['UsersTable']")
+    t = tables["UsersTable"]
+    p = t["Properties"]
+    keys = [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
+    attrs = [{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}]
+    want = {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "KeySchema": keys,
+        "AttributeDefinitions": attrs,
+        "DeletionProtectionEnabled": True,
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+    }
+    for key, value in want.items():
+        if p.get(key) != value:
+            fail(f"UsersTable {key}: {p.get(key)!r} != {value!r}")
+    extra = set(p) - set(want) - {"Tags", "SSESpecification"}
+    if extra:
+        fail(f"UsersTable has unexpected properties {sorted(extra)} (indexes? provisioned capacity?)")
+    for policy in ("DeletionPolicy", "UpdateReplacePolicy"):
+        if t.get(policy) != "Retain":
+            fail(f"UsersTable {policy}: {t.get(policy)!r} != 'Retain'")
+    # The Rust tests read the key schema straight from serverless.yml, so it
+    # must be plain YAML (no !Tags) with the two lists literal there.
+    import yaml
+    src = yaml.safe_load(open(serverless_yml))["resources"]["Resources"]["UsersTable"]["Properties"]
+    for key, value in (("KeySchema", keys), ("AttributeDefinitions", attrs)):
+        if src.get(key) != value:
+            fail(f"serverless.yml UsersTable {key}: {src.get(key)!r} != {value!r}")
+    print(f"UsersTable {p['TableName']}: {p['BillingMode']}, pk HASH + sk RANGE, "
+          f"deletion protection, PITR, Retain")
+
+elif check == "iam":
+    # Least privilege: only the users function's role may touch DynamoDB, and
+    # only with the calls the code makes, on the table itself.
+    role_name = args[0]
+    WANT_DDB = {"dynamodb:getitem", "dynamodb:query", "dynamodb:putitem",
+                "dynamodb:updateitem", "dynamodb:deleteitem"}
+    WANT_LOGS = {"logs:createlogstream", "logs:putlogevents"}
+    table_arn = {"Fn::GetAtt": ["UsersTable", "Arn"]}
+    as_list = lambda v: v if isinstance(v, list) else [v]
+
+    def statements():
+        """(owner role logical id, statement) for every inline or attached policy."""
+        for lid, r in res.items():
+            p = r.get("Properties", {})
+            if r["Type"] == "AWS::IAM::Role":
+                for pol in p.get("Policies", []):
+                    for st in as_list(pol["PolicyDocument"]["Statement"]):
+                        yield lid, st
+            elif r["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy"):
+                owners = [x.get("Ref", x) if isinstance(x, dict) else x
+                          for x in as_list(p.get("Roles", p.get("RoleName", [])))]
+                for st in as_list(p["PolicyDocument"]["Statement"]):
+                    for owner in owners or [lid]:
+                        yield owner, st
+
+    ddb = {}  # role -> [statement] that grant a DynamoDB action
+    for owner, st in statements():
+        if st.get("Effect") != "Allow":
+            continue
+        if "NotAction" in st or "NotResource" in st:
+            fail(f"{owner}: Allow with NotAction/NotResource grants too much: {st}")
+        actions = [a.lower() for a in as_list(st["Action"])]
+        hits = [a for a in actions if a == "*" or a.startswith("dynamodb:")]
+        if not hits:
+            continue
+        if any("*" in a or "?" in a for a in hits):
+            fail(f"{owner}: wildcard DynamoDB action {hits}")
+        if any(r == "*" or (isinstance(r, str) and "*" in r) for r in as_list(st["Resource"])):
+            fail(f"{owner}: DynamoDB actions on resource {st['Resource']}")
+        ddb.setdefault(owner, []).append(st)
+
+    if set(ddb) != {"UsersRole"}:
+        fail(f"roles with DynamoDB permissions: {sorted(ddb)} != ['UsersRole']")
+    got = set()
+    for st in ddb["UsersRole"]:
+        if as_list(st["Resource"]) != [table_arn]:
+            fail(f"UsersRole: DynamoDB actions on {st['Resource']}, not only the table ARN")
+        if "Condition" in st:
+            fail(f"UsersRole: unexpected Condition {st['Condition']}")
+        got |= {a.lower() for a in as_list(st["Action"])}
+    if got != WANT_DDB:
+        fail(f"UsersRole DynamoDB actions: missing {sorted(WANT_DDB - got)}, "
+             f"unexpected {sorted(got - WANT_DDB)}")
+
+    roles = of_type("AWS::IAM::Role")
+    users_role = roles.get("UsersRole")
+    if not users_role:
+        fail("no UsersRole")
+    up = users_role["Properties"]
+    trust = up["AssumeRolePolicyDocument"]["Statement"]
+    if [(s["Effect"], as_list(s["Principal"]["Service"]), as_list(s["Action"])) for s in trust] != [
+        ("Allow", ["lambda.amazonaws.com"], ["sts:AssumeRole"])
+    ]:
+        fail(f"UsersRole trust policy: {trust}")
+    # `osls deploy function -f users` builds the ARN from a literal RoleName.
+    if up.get("RoleName") != role_name:
+        fail(f"UsersRole RoleName {up.get('RoleName')!r} != {role_name!r}")
+    if len(role_name) > 64:
+        fail(f"role name {role_name} is longer than IAM's 64 characters")
+    all_actions = {a.lower() for lid, st in statements() if lid == "UsersRole"
+                   for a in as_list(st["Action"])}
+    if all_actions != WANT_DDB | WANT_LOGS:
+        fail(f"UsersRole actions {sorted(all_actions)} != {sorted(WANT_DDB | WANT_LOGS)}")
+    for lid, st in statements():
+        if lid == "UsersRole" and any(a.lower().startswith("logs:") for a in as_list(st["Action"])):
+            if as_list(st["Resource"]) != [{"Fn::GetAtt": ["UsersLogGroup", "Arn"]}]:
+                fail(f"UsersRole logs permissions on {st['Resource']}, not its log group")
+    if "UsersLogGroup" not in of_type("AWS::Logs::LogGroup"):
+        fail("no UsersLogGroup")
+    for lid, r in roles.items():
+        if r["Properties"].get("ManagedPolicyArns"):
+            fail(f"{lid}: managed policies {r['Properties']['ManagedPolicyArns']}")
+
+    # Which role each function runs as.
+    want_roles = {"users": "UsersRole", "health": "IamRoleLambdaExecution"}
+    for name, (_, p) in functions().items():
+        if p.get("Role") != {"Fn::GetAtt": [want_roles[name], "Arn"]}:
+            fail(f"{name}: Role {p.get('Role')} is not {want_roles[name]}")
+        print(f"{name}: role {want_roles[name]}")
+    print(f"UsersRole {role_name}: {', '.join(sorted(got))} on UsersTable only")
 
 elif check == "name-prefix":
     for name, (_, p) in functions().items():
@@ -300,6 +434,93 @@ case_environment() {
   check_template "$TPL" name-prefix rust-lambda-api-dev-
 }
 
+case_table() { check_template "$TPL" table rust-lambda-api-dev-users "$PKG/serverless.yml"; }
+case_iam() { check_template "$TPL" iam rust-lambda-api-dev-eu-west-1-usersRole; }
+
+# mutate TEMPLATE MUTATION: print the path of a copy of TEMPLATE with one
+# deliberate mistake, to show that the checks above catch it.
+mutate() {
+  local out="$WORK/mutant-$2.json"
+  python3 - "$1" "$2" "$out" <<'PY'
+import json, sys
+
+src, what, out = sys.argv[1:]
+t = json.load(open(src))
+res = t["Resources"]
+users = res["UsersRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+ddb = next(s for s in users if any(a.startswith("dynamodb:") for a in s["Action"]))
+default = res["IamRoleLambdaExecution"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+table = res["UsersTable"]["Properties"]
+if what == "scan":
+    ddb["Action"].append("dynamodb:Scan")
+elif what == "missing-action":
+    ddb["Action"].remove("dynamodb:Query")
+elif what == "ddb-star":
+    ddb["Action"] = ["dynamodb:*"]
+elif what == "resource-star":
+    ddb["Resource"] = "*"
+elif what == "index-arn":
+    ddb["Resource"] = [ddb["Resource"], {"Fn::Sub": "${UsersTable.Arn}/index/*"}]
+elif what == "default-role":
+    default.append({"Effect": "Allow", "Action": ["dynamodb:GetItem"],
+                    "Resource": {"Fn::GetAtt": ["UsersTable", "Arn"]}})
+elif what == "managed-policy":
+    res["UsersRole"]["Properties"]["ManagedPolicyArns"] = [
+        "arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess"]
+elif what == "not-action":
+    users.append({"Effect": "Allow", "NotAction": ["iam:*"], "Resource": "*"})
+elif what == "health-role":
+    res["HealthLambdaFunction"]["Properties"]["Role"] = {"Fn::GetAtt": ["UsersRole", "Arn"]}
+elif what == "health-env":
+    env = res["HealthLambdaFunction"]["Properties"]["Environment"]["Variables"]
+    env["USERS_TABLE"] = {"Ref": "UsersTable"}
+elif what == "provisioned":
+    table["BillingMode"] = "PROVISIONED"
+elif what == "key-swap":
+    table["KeySchema"].reverse()
+elif what == "gsi":
+    table["GlobalSecondaryIndexes"] = [{"IndexName": "by-email"}]
+elif what == "no-pitr":
+    del table["PointInTimeRecoverySpecification"]
+elif what == "no-retain":
+    del res["UsersTable"]["DeletionPolicy"]
+else:
+    sys.exit(f"unknown mutation {what}")
+json.dump(t, open(out, "w"))
+PY
+  echo "$out"
+}
+
+case_checks_bite() {
+  local m dir="$WORK/widened"
+  for m in scan missing-action ddb-star resource-star index-arn default-role managed-policy \
+    not-action health-role; do
+    expect_fail 'FAIL: ' check_template "$(mutate "$TPL" "$m")" iam rust-lambda-api-dev-eu-west-1-usersRole
+  done
+  expect_fail 'FAIL: health: environment' check_template "$(mutate "$TPL" health-env)" environment
+  for m in provisioned key-swap gsi no-pitr no-retain; do
+    expect_fail 'FAIL: UsersTable' check_template "$(mutate "$TPL" "$m")" table \
+      rust-lambda-api-dev-users "$PKG/serverless.yml"
+  done
+  # In the source: the key schema behind a variable (the Rust tests could not
+  # read it), and a DynamoDB statement under provider.iam, which osls puts in
+  # the role every other function shares.
+  copy_repo "$dir"
+  # shellcheck disable=SC2016 # a literal ${...} for osls, not for bash
+  sed -i 's/^\( *AttributeType:\) S$/\1 ${self:custom.keyType, "S"}/' "$dir/serverless.yml"
+  grep -q 'custom.keyType' "$dir/serverless.yml"
+  expect_fail 'FAIL: serverless.yml UsersTable AttributeDefinitions' \
+    check_template "$TPL" table rust-lambda-api-dev-users "$dir/serverless.yml"
+  cp serverless.yml "$dir/serverless.yml"
+  sed -i 's/^  apiGateway:$/  iam:\n    role:\n      statements:\n        - Effect: Allow\n          Action: [dynamodb:GetItem]\n          Resource:\n            Fn::GetAtt: [UsersTable, Arn]\n&/' \
+    "$dir/serverless.yml"
+  grep -q 'Action: \[dynamodb:GetItem\]' "$dir/serverless.yml"
+  osls_offline "$dir" package --stage dev
+  expect_fail "roles with DynamoDB permissions: \['IamRoleLambdaExecution', 'UsersRole'\]" \
+    check_template "$dir/.serverless/cloudformation-template-update-stack.json" iam \
+    rust-lambda-api-dev-eu-west-1-usersRole
+}
+
 # check_state DIR REGION: resolved provider settings osls saved while packaging.
 check_state() {
   python3 - "$1/.serverless/serverless-state.json" "$2" <<'PY'
@@ -327,6 +548,10 @@ case_arch_stage() {
     "$(image_uris functions.yml)" arm64
   check_template "$dir/.serverless/cloudformation-template-update-stack.json" name-prefix \
     rust-lambda-api-prod-
+  check_template "$dir/.serverless/cloudformation-template-update-stack.json" table \
+    rust-lambda-api-prod-users "$dir/serverless.yml"
+  check_template "$dir/.serverless/cloudformation-template-update-stack.json" iam \
+    rust-lambda-api-prod-eu-central-1-usersRole
 }
 
 case_typo_method() {
@@ -453,7 +678,10 @@ run_case "osls package --stage dev works offline without credentials" case_packa
 run_case "template: each function is an image with its own command" case_images
 run_case "template: API Gateway REST method for every route, no HEAD" case_routes
 run_case "template: OPTIONS method (CORS) on every path" case_cors
-run_case "template: function environment and names" case_environment
+run_case "template: function environment (USERS_TABLE on users only) and names" case_environment
+run_case "template: UsersTable on demand, pk HASH + sk RANGE as in serverless.yml, retained" case_table
+run_case "template: only users' role has DynamoDB, exactly its 5 actions on the table ARN" case_iam
+run_case "the table, IAM and environment checks catch a broken or widened template" case_checks_bite
 run_case "config: REST API metrics enabled, default region" case_metrics
 run_case "cfn-lint passes on the generated templates" case_cfn_lint
 run_case "ARCH, AWS_REGION and --stage from the environment reach the template" case_arch_stage
