@@ -106,6 +106,28 @@ impl<S: Send + Sync + 'static> App<S> {
     }
 }
 
+/// The variables the Runtime API client needs; `lambda_runtime` panics
+/// without them, so say plainly what is missing and how to run instead.
+fn check_lambda_environment() -> Result<(), String> {
+    let missing: Vec<&str> = [
+        "AWS_LAMBDA_RUNTIME_API",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    ]
+    .into_iter()
+    .filter(|name| std::env::var_os(name).is_none())
+    .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "{} not set: this binary serves the Lambda Runtime API; run it on AWS Lambda, \
+         in the container image, or locally with `scripts/dev` (cargo lambda watch)",
+        missing.join(", ")
+    ))
+}
+
 /// Polls `future`, turning a panic into `Err(())`; the panic itself is
 /// logged by the hook that [`crate::logging::init`] installs.
 async fn contain_panics<F: Future>(future: F) -> Result<F::Output, ()> {
@@ -124,18 +146,29 @@ async fn contain_panics<F: Future>(future: F) -> Result<F::Output, ()> {
 /// `init` (clients and stores, once per process), then serves the Lambda
 /// Runtime API until the process is stopped.
 ///
-/// With `--routes` it prints the route table as JSON and exits before `init`,
-/// so tools can read a function's routes without AWS, a network or a store.
+/// With `--routes` (the route table) or `--openapi` (the OpenAPI description
+/// of the routes) it prints JSON and exits before `init`, so tools can read a
+/// function's routes without AWS, a network or a store.
 pub async fn run<S, F>(router: Router<S>, init: F) -> Result<(), lambda_runtime::Error>
 where
     S: Send + Sync + 'static,
     F: AsyncFnOnce() -> Result<S, BoxError>,
 {
-    if std::env::args().skip(1).any(|arg| arg == "--routes") {
-        println!("{}", serde_json::to_string_pretty(&router.routes())?);
-        return Ok(());
+    for arg in std::env::args().skip(1) {
+        match arg.as_str() {
+            "--routes" => {
+                println!("{}", serde_json::to_string_pretty(&router.routes())?);
+                return Ok(());
+            }
+            "--openapi" => {
+                println!("{}", router.documentation().to_pretty_json()?);
+                return Ok(());
+            }
+            _ => {}
+        }
     }
     crate::logging::init();
+    check_lambda_environment()?;
     let config = Config::from_env()?;
     let state = init().await.inspect_err(|error| {
         tracing::error!(%error, "start-up failed");

@@ -7,6 +7,7 @@ use std::fmt;
 
 use http::{Method, StatusCode, header};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::response::Response;
 
@@ -14,7 +15,7 @@ use crate::response::Response;
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// One failed check of a request field, reported in the `errors` list of a 422.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldError {
     /// The field (JSON key or query parameter) the message is about.
     pub field: String,
@@ -55,12 +56,15 @@ pub enum ApiError {
     Internal(BoxError),
 }
 
-/// The JSON body of every error response: the shape API Gateway uses for its own errors.
-#[derive(Debug, Serialize)]
-struct ErrorBody<'a> {
-    message: &'a str,
+/// The JSON body of every error response: the shape API Gateway uses for
+/// its own errors, plus the per-field list of a validation failure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong, lowercase, saying what to do.
+    pub message: String,
+    /// The failed fields of a 422, absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
-    errors: Option<&'a [FieldError]>,
+    pub errors: Option<Vec<FieldError>>,
 }
 
 impl ApiError {
@@ -106,21 +110,19 @@ impl ApiError {
                 "internal server error".to_owned()
             }
         };
-        let errors = match &self {
-            Self::Validation(errors) => Some(errors.as_slice()),
+        let allow = match &self {
+            Self::MethodNotAllowed(allow) => Some(allow_header(allow)),
             _ => None,
         };
-        let mut response = Response::json(
-            status,
-            &ErrorBody {
-                message: &message,
-                errors,
-            },
-        );
-        if let Self::MethodNotAllowed(allow) = &self {
-            response = response.with_header(header::ALLOW, &allow_header(allow));
+        let errors = match self {
+            Self::Validation(errors) => Some(errors),
+            _ => None,
+        };
+        let response = Response::json(status, &ErrorBody { message, errors });
+        match allow {
+            Some(allow) => response.with_header(header::ALLOW, &allow),
+            None => response,
         }
-        response
     }
 }
 

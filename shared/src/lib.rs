@@ -50,10 +50,12 @@ pub mod router;
 
 pub use app::{App, run};
 pub use config::Config;
-pub use error::{ApiError, BoxError, FieldError};
+pub use error::{ApiError, BoxError, ErrorBody, FieldError};
 pub use request::Request;
 pub use response::{LambdaResponse, Response};
 pub use router::{HandlerResult, MethodRouter, RouteInfo, Router, delete, get, patch, post, put};
 
 /// Re-exported so functions and tests name the same `http` types.
 pub use http;
+/// Re-exported: route groups describe their routes with `utoipa`.
+pub use utoipa;

@@ -3,7 +3,7 @@
 
 use aws_lambda_events::alb::AlbTargetGroupResponse;
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayV2httpResponse};
-use aws_lambda_events::encodings::Body;
+pub use aws_lambda_events::encodings::Body;
 use http::header::{self, HeaderName, HeaderValue};
 use http::{HeaderMap, StatusCode};
 use serde::Serialize;
@@ -57,6 +57,13 @@ impl Response {
     /// `200 OK` with `value` as JSON.
     pub fn ok<T: Serialize + ?Sized>(value: &T) -> Self {
         Self::json(StatusCode::OK, value)
+    }
+
+    /// Text content (HTML, CSV, ...) of `content_type`.
+    pub fn text(status: StatusCode, content_type: &str, text: String) -> Self {
+        Self::new(status)
+            .with_header(header::CONTENT_TYPE, content_type)
+            .with_body(Body::Text(text))
     }
 
     /// Binary content, sent base64-encoded with `isBase64Encoded: true`.

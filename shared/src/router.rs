@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use http::Method;
 use serde::Serialize;
+use utoipa::openapi::{OpenApi, OpenApiBuilder};
 
 use crate::error::ApiError;
 use crate::request::Request;
@@ -131,10 +132,12 @@ pub struct RouteInfo {
     pub methods: Vec<String>,
 }
 
-/// A path router whose handlers receive the shared state `S`.
+/// A path router whose handlers receive the shared state `S`, and the
+/// OpenAPI description of its routes.
 pub struct Router<S> {
     tree: matchit::Router<usize>,
     routes: Vec<(String, MethodRouter<S>)>,
+    openapi: Option<OpenApi>,
 }
 
 impl<S> fmt::Debug for Router<S> {
@@ -167,7 +170,26 @@ impl<S: Send + Sync + 'static> Router<S> {
         Self {
             tree: matchit::Router::new(),
             routes: Vec::new(),
+            openapi: None,
         }
+    }
+
+    /// Attaches the OpenAPI description of these routes (a `utoipa`
+    /// `#[derive(OpenApi)]` document); several calls, and nesting, merge.
+    /// `cargo xtask routes --check` compares it with the routes.
+    pub fn openapi(mut self, document: OpenApi) -> Self {
+        match &mut self.openapi {
+            Some(existing) => existing.merge(document),
+            None => self.openapi = Some(document),
+        }
+        self
+    }
+
+    /// The OpenAPI description attached to this router (empty if none).
+    pub fn documentation(&self) -> OpenApi {
+        self.openapi
+            .clone()
+            .unwrap_or_else(|| OpenApiBuilder::new().build())
     }
 
     /// Adds a route. Panics at start-up on a bad template: not starting with

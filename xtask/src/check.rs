@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::routes::{Function, RouteSet, route_set};
-use crate::{functions_yml, watch};
+use crate::{functions_yml, openapi, watch};
 
 /// Fails with one line per difference, naming the route, method and file.
 pub(crate) fn run(root: &Path, functions: &[Function]) -> Result<(), String> {
@@ -19,9 +19,10 @@ pub(crate) fn run(root: &Path, functions: &[Function]) -> Result<(), String> {
         watch::FILE,
     ));
     problems.extend(local.problems);
+    problems.extend(openapi::problems(root, functions));
     if problems.is_empty() {
         println!(
-            "routes in step: {} routes in the routers, functions.yml and the watch router",
+            "routes in step: {} routes in the routers, functions.yml, the watch router and the OpenAPI document",
             routers.len()
         );
         return Ok(());
@@ -30,7 +31,7 @@ pub(crate) fn run(root: &Path, functions: &[Function]) -> Result<(), String> {
     for problem in &problems {
         message.push_str(&format!("  - {problem}\n"));
     }
-    message.push_str("run `cargo xtask routes --write` to regenerate functions.yml and the watch router from the routers");
+    message.push_str("run `cargo xtask routes --write` to regenerate functions.yml, the watch router and the OpenAPI document from the routers");
     Err(message)
 }
 

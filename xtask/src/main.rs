@@ -3,17 +3,19 @@
 //! `cargo xtask routes` prints every function's routes, read from the
 //! routers themselves (`<binary> --routes`); `--write` regenerates the
 //! places that must match them (`functions.yml` events, the watch router in
-//! `Cargo.toml`); `--check` fails, naming the route, method and file, when
-//! one of them has what another lacks.
+//! `Cargo.toml`, the OpenAPI document served by `docs`); `--check` fails,
+//! naming the route, method and file, when one of them has what another lacks.
 //!
 //! # Layout
 //! - [`routes`]: discover the functions and read their routes.
 //! - [`watch`]: the `cargo lambda watch` router in the root `Cargo.toml`.
 //! - [`functions_yml`]: the API Gateway events in `functions.yml`.
+//! - [`openapi`]: the whole API's OpenAPI document, merged from the functions'.
 //! - [`check`]: compare route sets and explain the differences.
 
 mod check;
 mod functions_yml;
+mod openapi;
 mod routes;
 mod watch;
 
@@ -23,8 +25,9 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: cargo xtask routes [--check | --write] [--root DIR]
 
   (no flag)  print every function's routes, read from its router
-  --write    regenerate functions.yml events and the watch router in Cargo.toml
-  --check    fail when functions.yml or the watch router differs from the routers";
+  --write    regenerate functions.yml events, the watch router in Cargo.toml
+             and the OpenAPI document functions/docs/openapi.json
+  --check    fail when any of them differs from the routers";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -63,7 +66,11 @@ fn run(args: &[String]) -> Result<(), String> {
         Some("--write") => {
             functions_yml::write(&root, &functions)?;
             watch::write(&root, &functions)?;
-            println!("wrote functions.yml and the watch router in Cargo.toml");
+            openapi::write(&root, &functions)?;
+            println!(
+                "wrote functions.yml, the watch router in Cargo.toml and {}",
+                openapi::FILE
+            );
             Ok(())
         }
         Some(_) => check::run(&root, &functions),

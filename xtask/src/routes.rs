@@ -13,11 +13,12 @@ pub(crate) struct Route {
     pub(crate) methods: Vec<String>,
 }
 
-/// A function binary and its routes.
+/// A function binary, its routes and their OpenAPI description.
 #[derive(Debug, Clone)]
 pub(crate) struct Function {
     pub(crate) name: String,
     pub(crate) routes: Vec<Route>,
+    pub(crate) openapi: serde_json::Value,
 }
 
 /// `(path, METHOD, function)`: the unit every source is compared in.
@@ -110,22 +111,29 @@ pub(crate) fn read_all(root: &Path) -> Result<Vec<Function>, String> {
             let path = Path::new(&metadata.target_directory)
                 .join("debug")
                 .join(&binary);
-            let output = Command::new(&path)
-                .arg("--routes")
-                .output()
-                .map_err(|e| format!("cannot run {}: {e}", path.display()))?;
-            if !output.status.success() {
-                return Err(format!(
-                    "`{binary} --routes` failed:\n{}",
-                    String::from_utf8_lossy(&output.stderr)
-                ));
-            }
-            let routes: Vec<Route> = serde_json::from_slice(&output.stdout)
+            let routes: Vec<Route> = serde_json::from_slice(&run_flag(&path, &binary, "--routes")?)
                 .map_err(|e| format!("`{binary} --routes` printed no route list: {e}"))?;
+            let openapi = serde_json::from_slice(&run_flag(&path, &binary, "--openapi")?)
+                .map_err(|e| format!("`{binary} --openapi` printed no JSON document: {e}"))?;
             Ok(Function {
                 name: binary,
                 routes,
+                openapi,
             })
         })
         .collect()
+}
+
+fn run_flag(path: &Path, binary: &str, flag: &str) -> Result<Vec<u8>, String> {
+    let output = Command::new(path)
+        .arg(flag)
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", path.display()))?;
+    if !output.status.success() {
+        return Err(format!(
+            "`{binary} {flag}` failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(output.stdout)
 }

@@ -107,6 +107,7 @@ fn drift_is_caught_and_the_readme_recipe_works() {
     for expected in [
         "functions.yml lacks GET /api/v1/users/{id}/avatar, which the `users` router serves",
         "Cargo.toml lacks GET /api/v1/users/{id}/avatar, which the `users` router serves",
+        "the `users` OpenAPI description lacks GET /api/v1/users/{id}/avatar, which the `users` router serves",
     ] {
         assert!(
             message.contains(expected),
@@ -144,6 +145,12 @@ fn drift_is_caught_and_the_readme_recipe_works() {
     );
     assert!(functions_yml.contains("command: [orders]"));
     assert!(functions_yml.contains("path: /api/v1/orders/{id}\n          method: get"));
+    let document =
+        std::fs::read_to_string(root.join("functions/docs/openapi.json")).expect("openapi.json");
+    assert!(
+        document.contains("\"/api/v1/orders/{id}\""),
+        "the OpenAPI document has the new routes"
+    );
     let manifest = std::fs::read_to_string(root.join("Cargo.toml")).expect("Cargo.toml");
     assert!(
         manifest

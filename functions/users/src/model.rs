@@ -1,28 +1,39 @@
 //! The user resource and the validation of what clients send for it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use shared::{ApiError, FieldError};
+use utoipa::ToSchema;
 
 /// A stored user, as the API returns it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct User {
     /// A UUIDv7: unique, and ordered by creation time.
+    #[schema(format = Uuid)]
     pub id: String,
     /// Display name, trimmed, 1..=100 characters.
     pub name: String,
     /// Email address as given; unique ignoring case.
     pub email: String,
     /// RFC 3339 UTC creation time.
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
 /// The body of `POST /api/v1/users` and `PUT /api/v1/users/{id}`, validated.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Its schema is what clients see in the OpenAPI document; [`from_json`]
+/// enforces the same rules and reports each broken one as a field error.
+///
+/// [`from_json`]: UserInput::from_json
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UserInput {
-    /// The trimmed name.
+    /// Display name: 1..=100 characters after trimming.
+    #[schema(min_length = 1, max_length = 100, example = "Ada Lovelace")]
     pub name: String,
-    /// The trimmed email.
+    /// Email address: one `@`, a dotted domain, no spaces; unique ignoring case.
+    #[schema(format = Email, max_length = 254, example = "ada@example.com")]
     pub email: String,
 }
 

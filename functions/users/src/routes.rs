@@ -5,7 +5,8 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 use shared::http::{StatusCode, header};
-use shared::{ApiError, FieldError, HandlerResult, Request, Response, Router, get};
+use shared::{ApiError, ErrorBody, FieldError, HandlerResult, Request, Response, Router, get};
+use utoipa::{OpenApi, ToSchema};
 
 use crate::AppState;
 use crate::cursor;
@@ -18,20 +19,54 @@ pub const DEFAULT_LIMIT: usize = 20;
 /// Largest accepted `limit`.
 pub const MAX_LIMIT: usize = 100;
 
-/// The routes of this function, mounted at [`PREFIX`].
+/// The routes of this function, mounted at [`PREFIX`], with their OpenAPI
+/// description.
 pub fn router() -> Router<AppState> {
     let users = Router::new()
         .route("/", get(list_users).post(create_user))
         .route("/{id}", get(get_user).put(replace_user).delete(delete_user));
-    Router::new().nest(PREFIX, users)
+    Router::new()
+        .nest(PREFIX, users)
+        .openapi(UsersApi::openapi())
 }
 
-#[derive(Debug, Serialize)]
-struct UserPage {
+/// The OpenAPI description of the users routes.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    paths(list_users, create_user, get_user, replace_user, delete_user),
+    components(schemas(User, UserInput, UserPage, ErrorBody, FieldError)),
+    tags((name = "Users", description = "Create, list, read, replace and delete users"))
+)]
+pub struct UsersApi;
+
+/// One page of users.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserPage {
+    /// Users in creation order.
     users: Vec<User>,
+    /// Pass as `cursor` to get the next page; `null` on the last page.
     next_cursor: Option<String>,
 }
 
+/// Create a user.
+#[utoipa::path(
+    post,
+    path = "/api/v1/users",
+    operation_id = "create_user",
+    tag = "Users",
+    request_body(content = UserInput, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created", body = User,
+            headers(("location" = String, description = "Where the new user lives"))),
+        (status = 400, description = "The body is not JSON", body = ErrorBody),
+        (status = 409, description = "The email is used by another user", body = ErrorBody),
+        (status = 413, description = "The body is larger than the configured maximum", body = ErrorBody),
+        (status = 415, description = "The body is not declared as application/json", body = ErrorBody),
+        (status = 422, description = "The body fails validation", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+        (status = 503, description = "The store is unavailable; retry later", body = ErrorBody),
+    )
+)]
 async fn create_user(request: Request, state: Arc<AppState>) -> HandlerResult {
     let input = UserInput::from_json(&request.json()?)?;
     let user = User {
@@ -45,6 +80,24 @@ async fn create_user(request: Request, state: Arc<AppState>) -> HandlerResult {
     Ok(Response::json(StatusCode::CREATED, &user).with_header(header::LOCATION, &location))
 }
 
+/// List users, oldest first, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users",
+    operation_id = "list_users",
+    tag = "Users",
+    params(
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size, 1..=100 (default 20)"),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "A page of users", body = UserPage),
+        (status = 400, description = "The cursor is not one this API issued", body = ErrorBody),
+        (status = 422, description = "The limit is out of range", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+        (status = 503, description = "The store is unavailable; retry later", body = ErrorBody),
+    )
+)]
 async fn list_users(request: Request, state: Arc<AppState>) -> HandlerResult {
     let limit = match request.query("limit") {
         None => DEFAULT_LIMIT,
@@ -68,6 +121,20 @@ async fn list_users(request: Request, state: Arc<AppState>) -> HandlerResult {
     }))
 }
 
+/// Read a user.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{id}",
+    operation_id = "get_user",
+    tag = "Users",
+    params(("id" = String, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "The user", body = User),
+        (status = 404, description = "No such user", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+        (status = 503, description = "The store is unavailable; retry later", body = ErrorBody),
+    )
+)]
 async fn get_user(request: Request, state: Arc<AppState>) -> HandlerResult {
     let id = user_id(&request)?;
     match state.store.get(id).await? {
@@ -76,6 +143,26 @@ async fn get_user(request: Request, state: Arc<AppState>) -> HandlerResult {
     }
 }
 
+/// Replace a user's name and email.
+#[utoipa::path(
+    put,
+    path = "/api/v1/users/{id}",
+    operation_id = "replace_user",
+    tag = "Users",
+    params(("id" = String, Path, description = "The user's id")),
+    request_body(content = UserInput, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The updated user", body = User),
+        (status = 400, description = "The body is not JSON", body = ErrorBody),
+        (status = 404, description = "No such user", body = ErrorBody),
+        (status = 409, description = "The email is used by another user", body = ErrorBody),
+        (status = 413, description = "The body is larger than the configured maximum", body = ErrorBody),
+        (status = 415, description = "The body is not declared as application/json", body = ErrorBody),
+        (status = 422, description = "The body fails validation", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+        (status = 503, description = "The store is unavailable; retry later", body = ErrorBody),
+    )
+)]
 async fn replace_user(request: Request, state: Arc<AppState>) -> HandlerResult {
     let id = user_id(&request)?;
     let input = UserInput::from_json(&request.json()?)?;
@@ -85,6 +172,20 @@ async fn replace_user(request: Request, state: Arc<AppState>) -> HandlerResult {
     }
 }
 
+/// Delete a user.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/users/{id}",
+    operation_id = "delete_user",
+    tag = "Users",
+    params(("id" = String, Path, description = "The user's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such user", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+        (status = 503, description = "The store is unavailable; retry later", body = ErrorBody),
+    )
+)]
 async fn delete_user(request: Request, state: Arc<AppState>) -> HandlerResult {
     let id = user_id(&request)?;
     if state.store.delete(id).await? {
