@@ -1,0 +1,322 @@
+//! `bench-inproc`: the in-process cost of one request, event bytes in and
+//! response bytes out, for our `shared::App` and for `lambda_http` + axum.
+//!
+//! Each peer does what its runtime loop does per invocation, minus the
+//! Runtime API's HTTP: ours `App::invoke(payload)`; the peer
+//! `serde_json::from_str::<LambdaRequest>` then `lambda_http::Adapter` over
+//! the axum router (what `lambda_http::run` calls); both then serialise the
+//! response to JSON. Every case's answer is checked before it is timed.
+//!
+//! Method (the same as `bench/py/inproc_mangum.py`): run the case for the
+//! warm-up time to estimate one call's cost, size a batch to last
+//! `seconds / rounds`, time `rounds` batches (the peers' batches in turn,
+//! round after round), report per-call nanoseconds: the best batch (the
+//! one other load on the machine disturbed least, as Python's `timeit`
+//! advises), the median batch and the worst.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayV2httpRequest};
+use axum_peer::axum;
+use axum_peer::lambda_http::request::LambdaRequest;
+use axum_peer::lambda_http::tower::ServiceExt as _;
+use axum_peer::lambda_http::{Adapter, Context, LambdaEvent, Service as _};
+use bench_harness::args::{Args, fail};
+use bench_harness::{ours, stats};
+use serde_json::{Value, json};
+use shared::App;
+
+const USAGE: &str = "\
+Usage: bench-inproc --cases FILE [--peers ours,axum,event_parse] [--seconds S] [--warmup S] [--rounds N]
+
+Times each case of FILE (written by bench/py/run.py: a JSON list of
+{name, app, event, status, body}) for each peer; prints JSON to stdout.
+`event_parse` is no peer: only the typed parse of the event
+(aws_lambda_events), which both Rust peers do first.
+  --seconds S   measured time per case and peer (default 1.0)
+  --warmup S    warm-up time per case and peer (default 0.3)
+  --rounds N    timed batches per case and peer (default 15)
+Needs AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH=1: the REST events carry a stage,
+which lambda_http otherwise puts in front of the path.";
+
+/// One request path under test: event JSON in, response JSON out.
+trait Target {
+    /// The peer's name in the results.
+    const NAME: &'static str;
+    async fn call(&mut self, payload: &str) -> String;
+}
+
+struct Ours(App<()>);
+
+impl Target for Ours {
+    const NAME: &'static str = "ours";
+    async fn call(&mut self, payload: &str) -> String {
+        let response = self
+            .0
+            .invoke(payload, "bench-request")
+            .await
+            .expect("an HTTP event");
+        serde_json::to_string(&response).expect("a serialisable response")
+    }
+}
+
+struct Axum(Adapter<'static, axum::response::Response, axum::Router>);
+
+impl Target for Axum {
+    const NAME: &'static str = "axum";
+    async fn call(&mut self, payload: &str) -> String {
+        let request: LambdaRequest = serde_json::from_str(payload).expect("an HTTP event");
+        let event = LambdaEvent::new(request, Context::default());
+        let service = self.0.ready().await.expect("axum is always ready");
+        let response = service.call(event).await.expect("axum is infallible");
+        serde_json::to_string(&response).expect("a serialisable response")
+    }
+}
+
+/// Not a peer: only the typed parse of the event that both Rust peers do
+/// first (`aws_lambda_events`), to show how much of their cost it is.
+struct EventParse;
+
+impl Target for EventParse {
+    const NAME: &'static str = "event_parse";
+    async fn call(&mut self, payload: &str) -> String {
+        if payload.contains(r#""version": "2.0""#) || payload.contains(r#""version":"2.0""#) {
+            let event: ApiGatewayV2httpRequest = serde_json::from_str(payload).expect("a v2 event");
+            black_box(event);
+        } else {
+            let event: ApiGatewayProxyRequest = serde_json::from_str(payload).expect("a v1 event");
+            black_box(event);
+        }
+        String::new()
+    }
+}
+
+/// One case of the cases file.
+struct Case {
+    name: String,
+    /// `article` or `routes:N`.
+    app: String,
+    payload: String,
+    status: u64,
+    /// The expected body as JSON; `None` for "the request's body" (echo).
+    body: Option<Value>,
+}
+
+impl Case {
+    fn from_json(case: &Value) -> Self {
+        let field = |name: &str| {
+            case[name]
+                .as_str()
+                .unwrap_or_else(|| fail(USAGE, &format!("case without `{name}`: {case}")))
+                .to_owned()
+        };
+        let event = field("event");
+        let payload = std::fs::read_to_string(&event)
+            .unwrap_or_else(|e| fail(USAGE, &format!("cannot read {event}: {e}")));
+        let body = match &case["body"] {
+            Value::String(s) if s == "$echo" => None,
+            other => Some(other.clone()),
+        };
+        Self {
+            name: field("name"),
+            app: field("app"),
+            payload,
+            status: case["status"].as_u64().unwrap_or(200),
+            body,
+        }
+    }
+
+    /// Fails loudly unless `answer` is this case's status and body.
+    fn check(&self, peer: &str, answer: &str) {
+        let answer: Value = serde_json::from_str(answer).expect("a JSON response");
+        let body_text = answer["body"].as_str().unwrap_or_default();
+        let body: Value = serde_json::from_str(body_text).unwrap_or(Value::Null);
+        let expected = match &self.body {
+            Some(body) => body.clone(),
+            None => {
+                let event: Value = serde_json::from_str(&self.payload).expect("a JSON event");
+                serde_json::from_str(event["body"].as_str().unwrap_or_default())
+                    .expect("an echo event has a JSON body")
+            }
+        };
+        if answer["statusCode"].as_u64() != Some(self.status) || body != expected {
+            let shown: String = answer.to_string().chars().take(400).collect();
+            panic!("{peer} answered case {} wrongly: {shown}", self.name);
+        }
+    }
+}
+
+fn ours_app(app: &str) -> App<()> {
+    match routes_count(app) {
+        Some(count) => ours::many_routes_app(count),
+        None => ours::article_app(),
+    }
+}
+
+fn axum_app(app: &str) -> Adapter<'static, axum::response::Response, axum::Router> {
+    let router = match routes_count(app) {
+        Some(count) => axum_peer::many_routes(count),
+        None => axum_peer::bench_router(),
+    };
+    Adapter::from(router)
+}
+
+fn routes_count(app: &str) -> Option<usize> {
+    match app.strip_prefix("routes:") {
+        Some(count) => Some(
+            count
+                .parse()
+                .unwrap_or_else(|_| fail(USAGE, &format!("bad app `{app}`"))),
+        ),
+        None if app == "article" => None,
+        None => fail(USAGE, &format!("unknown app `{app}`")),
+    }
+}
+
+/// A peer under test, whichever it is (the rounds interleave them).
+enum Peer {
+    Ours(Box<Ours>),
+    Axum(Box<Axum>),
+    EventParse(EventParse),
+}
+
+impl Peer {
+    fn new(name: &str, case: &Case) -> Self {
+        match name {
+            "ours" => Self::Ours(Box::new(Ours(ours_app(&case.app)))),
+            "axum" => Self::Axum(Box::new(Axum(axum_app(&case.app)))),
+            "event_parse" => Self::EventParse(EventParse),
+            other => fail(USAGE, &format!("unknown peer `{other}`")),
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Self::Ours(_) => Ours::NAME,
+            Self::Axum(_) => Axum::NAME,
+            Self::EventParse(_) => EventParse::NAME,
+        }
+    }
+
+    async fn call(&mut self, payload: &str) -> String {
+        match self {
+            Self::Ours(target) => target.call(payload).await,
+            Self::Axum(target) => target.call(payload).await,
+            Self::EventParse(target) => target.call(payload).await,
+        }
+    }
+
+    /// Times `batch` calls; nanoseconds per call.
+    async fn batch(&mut self, payload: &str, batch: u64) -> f64 {
+        let started = Instant::now();
+        for _ in 0..batch {
+            black_box(self.call(black_box(payload)).await);
+        }
+        started.elapsed().as_nanos() as f64 / batch as f64
+    }
+}
+
+/// How long to measure each case.
+struct Plan {
+    seconds: f64,
+    warmup: f64,
+    rounds: usize,
+}
+
+impl Plan {
+    /// Checks each peer's answer, warms it up (estimating one call's cost
+    /// to size its batch), then times `rounds` rounds, each one batch of
+    /// every peer in turn, so that other load on the machine falls on all
+    /// peers alike.
+    async fn run(&self, case: &Case, peers: &mut [Peer]) -> Vec<Value> {
+        let mut batches = Vec::with_capacity(peers.len());
+        for peer in peers.iter_mut() {
+            let answer = peer.call(&case.payload).await;
+            if !matches!(peer, Peer::EventParse(_)) {
+                case.check(peer.name(), &answer);
+            }
+            let warmup = Duration::from_secs_f64(self.warmup);
+            let started = Instant::now();
+            let mut calls = 0u64;
+            while started.elapsed() < warmup {
+                black_box(peer.call(black_box(&case.payload)).await);
+                calls += 1;
+            }
+            let per_call = started.elapsed().as_secs_f64() / calls as f64;
+            let round = self.seconds / self.rounds as f64;
+            batches.push(((round / per_call).ceil() as u64).max(1));
+        }
+        let mut per_call_ns = vec![Vec::with_capacity(self.rounds); peers.len()];
+        for _ in 0..self.rounds {
+            for (i, peer) in peers.iter_mut().enumerate() {
+                per_call_ns[i].push(peer.batch(&case.payload, batches[i]).await);
+            }
+        }
+        per_call_ns
+            .iter_mut()
+            .zip(batches)
+            .map(|(samples, batch)| {
+                let summary = stats::summary(samples);
+                json!({
+                    "min_ns": summary["min"],
+                    "median_ns": summary["p50"],
+                    "max_ns": summary["max"],
+                    "batch": batch,
+                    "rounds": self.rounds,
+                })
+            })
+            .collect()
+    }
+}
+
+fn main() {
+    let args = Args::parse(std::env::args().skip(1), USAGE);
+    let cases_path = args.required("cases", USAGE);
+    let names: Vec<&str> = args
+        .get("peers")
+        .unwrap_or("ours,axum,event_parse")
+        .split(',')
+        .collect();
+    let plan = Plan {
+        seconds: args.number("seconds", 1.0, USAGE),
+        warmup: args.number("warmup", 0.3, USAGE),
+        rounds: args.number("rounds", 15, USAGE),
+    };
+    if plan.rounds == 0 || plan.seconds <= 0.0 || plan.warmup <= 0.0 {
+        fail(
+            USAGE,
+            "--seconds and --warmup must be positive, --rounds at least 1",
+        );
+    }
+    if std::env::var_os("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH").is_none() {
+        fail(USAGE, "set AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH=1");
+    }
+    let text = std::fs::read_to_string(cases_path)
+        .unwrap_or_else(|e| fail(USAGE, &format!("cannot read {cases_path}: {e}")));
+    let cases: Vec<Value> = serde_json::from_str(&text)
+        .unwrap_or_else(|e| fail(USAGE, &format!("{cases_path} is not a JSON list: {e}")));
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let mut results = Vec::new();
+    for case in &cases {
+        let case = Case::from_json(case);
+        let mut peers: Vec<Peer> = names.iter().map(|name| Peer::new(name, &case)).collect();
+        let measured = runtime.block_on(plan.run(&case, &mut peers));
+        let mut row = json!({"name": case.name});
+        for (name, measured) in names.iter().zip(measured) {
+            eprintln!(
+                "  {:<18} {:<11} {:>12.0} ns/request (best batch)",
+                case.name,
+                name,
+                measured["min_ns"].as_f64().unwrap_or(0.0)
+            );
+            row[*name] = measured;
+        }
+        results.push(row);
+    }
+    println!("{}", json!({ "cases": results }));
+}

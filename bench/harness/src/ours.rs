@@ -1,0 +1,47 @@
+//! The article's app on our `shared` layer, for the in-process measures:
+//! the same routes and bodies as the two peers. `/ping` is the shipped
+//! `health` function's own router.
+
+use std::sync::Arc;
+
+use shared::{App, Config, HandlerResult, Request, Response, Router, get, post};
+
+/// `/ping` (the `health` function), `/api/v1/users/` and
+/// `/api/v1/users/{id}` with the article's bodies, and `POST /echo` (parse
+/// the JSON body, answer it) for the body-size measures.
+pub fn article_app() -> App<()> {
+    let users = Router::new()
+        .route("/", get(get_users))
+        .route("/{id}", get(get_user));
+    let router = Router::new()
+        .nest("/", health::router())
+        .nest("/api/v1/users", users)
+        .route("/echo", post(echo));
+    App::new(router, (), Config::default())
+}
+
+/// `count` routes `GET /r{i}/items/{id}`, each answering the ping body.
+pub fn many_routes_app(count: usize) -> App<()> {
+    let router = (0..count).fold(Router::new(), |router, i| {
+        router.route(&format!("/r{i}/items/{{id}}"), get(pong))
+    });
+    App::new(router, (), Config::default())
+}
+
+async fn pong(_request: Request, _state: Arc<()>) -> HandlerResult {
+    Ok(Response::ok(&serde_json::json!({"Success": "Pong!"})))
+}
+
+async fn get_users(_request: Request, _state: Arc<()>) -> HandlerResult {
+    Ok(Response::ok(&serde_json::json!({"Success": "All users!"})))
+}
+
+async fn get_user(_request: Request, _state: Arc<()>) -> HandlerResult {
+    Ok(Response::ok(
+        &serde_json::json!({"Success": "This is one user!"}),
+    ))
+}
+
+async fn echo(request: Request, _state: Arc<()>) -> HandlerResult {
+    Ok(Response::ok(&request.json()?))
+}

@@ -1,0 +1,521 @@
+"""Runs every measure of the benchmark and writes results.json, results.md
+and the chart. Started by ``bench/run`` (which builds the binaries and the
+venv first); see ``bench/README.md`` for the method.
+
+Usage: python bench/py/run.py --root DIR --out DIR [--release DIR]
+       [--functions health,users,...] [--quick] [--command TEXT]
+"""
+
+import argparse
+import datetime
+import gzip
+import io
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+from importlib import metadata
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import report  # noqa: E402
+
+PEERS = ("ours", "axum", "mangum")
+
+FULL = {
+    "cold_trials": 15,
+    "warm_invocations": 10_000,
+    "warm_warmup": 100,
+    "checkpoints": (1_000, 5_000, 10_000),
+    "inproc_seconds": 1.0,
+    "inproc_warmup": 0.3,
+    "inproc_rounds": 15,
+}
+QUICK = {
+    "cold_trials": 2,
+    "warm_invocations": 300,
+    "warm_warmup": 20,
+    "checkpoints": (100, 300),
+    "inproc_seconds": 0.1,
+    "inproc_warmup": 0.03,
+    "inproc_rounds": 5,
+}
+
+PING = {"Success": "Pong!"}
+ALL_USERS = {"Success": "All users!"}
+OURS_EMPTY_LIST = {"users": [], "next_cursor": None}
+
+
+def step(message):
+    print(f"==> {message}", file=sys.stderr, flush=True)
+
+
+# --- events -------------------------------------------------------------------
+
+
+def echo_body(size):
+    """A deterministic JSON document of about ``size`` bytes (ints, strings, bools)."""
+    items, text = [], "{}"
+    i = 0
+    while True:
+        items.append({"id": i, "name": f"user {i}", "email": f"user{i}@example.com", "active": i % 2 == 0})
+        candidate = json.dumps({"items": items}, separators=(",", ":"))
+        if len(candidate) > size:
+            break
+        text = candidate
+        i += 1
+    return text if text != "{}" else candidate
+
+
+def rest_v1(base, method, path, body=None):
+    event = json.loads(json.dumps(base))
+    event["httpMethod"] = method
+    event["path"] = path
+    event["resource"] = path
+    event["requestContext"]["httpMethod"] = method
+    event["requestContext"]["resourcePath"] = path
+    if body is not None:
+        event["body"] = body
+    return event
+
+
+def http_v2(base, method, path, body=None):
+    event = json.loads(json.dumps(base))
+    event["rawPath"] = path
+    event["requestContext"]["http"]["method"] = method
+    event["requestContext"]["http"]["path"] = path
+    if body is not None:
+        event["body"] = body
+        event["headers"]["content-type"] = "application/json"
+        event["headers"]["content-length"] = str(len(body.encode()))
+    return event
+
+
+def write_events(root, work):
+    """Writes every event to ``work/events`` and returns their paths by name.
+
+    The REST v1 events derive from the article's event minus its one header
+    with an empty name, which lambda_http refuses (see ``probe_article_event``).
+    """
+    fixtures = root / "shared/tests/fixtures"
+    article = json.loads((fixtures / "article-rest-v1-get-ping.json").read_text())
+    v1 = json.loads(json.dumps(article))
+    v1["multiValueHeaders"].pop("", None)
+    v1["headers"].pop("", None)
+    v2 = json.loads((fixtures / "http-v2-aws-example.json").read_text())
+    events = {
+        "article-verbatim": article,
+        "ping-v1": v1,
+        "users-v1": rest_v1(v1, "GET", "/api/v1/users/"),
+        "ping-v2": http_v2(v2, "GET", "/ping"),
+    }
+    for label, size in (("100", 100), ("1k", 1024), ("10k", 10 * 1024), ("100k", 100 * 1024)):
+        body = echo_body(size)
+        events[f"echo-{label}-v1"] = rest_v1(v1, "POST", "/echo", body)
+        if label in ("100", "100k"):
+            events[f"echo-{label}-v2"] = http_v2(v2, "POST", "/echo", body)
+    for count in (10, 100, 1000):
+        events[f"routes-{count}"] = rest_v1(v1, "GET", f"/r{count - 1}/items/42")
+    folder = work / "events"
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, event in events.items():
+        path = folder / f"{name}.json"
+        if name == "article-verbatim":
+            shutil.copyfile(fixtures / "article-rest-v1-get-ping.json", path)
+        else:
+            path.write_text(json.dumps(event, indent=2))
+        paths[name] = path
+    return paths
+
+
+def inproc_cases(events):
+    """The in-process cases: (name, app, event, expected body, what it shows)."""
+    cases = [
+        ("ping-v1", "article", PING, "REST v1, GET /ping (the article's event)"),
+        ("ping-v2", "article", PING, "HTTP API v2, GET /ping"),
+        ("echo-100-v1", "article", "$echo", "REST v1, POST /echo, 100 B JSON body"),
+        ("echo-1k-v1", "article", "$echo", "REST v1, POST /echo, 1 KiB JSON body"),
+        ("echo-10k-v1", "article", "$echo", "REST v1, POST /echo, 10 KiB JSON body"),
+        ("echo-100k-v1", "article", "$echo", "REST v1, POST /echo, 100 KiB JSON body"),
+        ("echo-100-v2", "article", "$echo", "HTTP API v2, POST /echo, 100 B JSON body"),
+        ("echo-100k-v2", "article", "$echo", "HTTP API v2, POST /echo, 100 KiB JSON body"),
+        ("routes-10", "routes:10", PING, "REST v1, last of 10 routes"),
+        ("routes-100", "routes:100", PING, "REST v1, last of 100 routes"),
+        ("routes-1000", "routes:1000", PING, "REST v1, last of 1,000 routes"),
+    ]
+    return [
+        {"name": name, "app": app, "event": str(events[name]), "status": 200, "body": body, "desc": desc}
+        for name, app, body, desc in cases
+    ]
+
+
+# --- processes ----------------------------------------------------------------
+
+
+class Peers:
+    """How to start each peer as a Lambda function, per event."""
+
+    def __init__(self, root, release, venv_python, work):
+        self.root = root
+        self.release = release
+        self.venv_python = venv_python
+        self.work = work
+        self.app_dir = root / "bench/peers/fastapi"
+
+    def function(self, peer, event):
+        """(name, command, cwd, extra env) for ``peer`` answering ``event``."""
+        if peer == "ours":
+            binary = "users" if event == "users-v1" else "health"
+            # SQLite in the work folder; an empty USERS_TABLE keeps DynamoDB off.
+            env = {"USERS_DB_PATH": str(self.work / "users.sqlite3"), "USERS_TABLE": ""} if binary == "users" else {}
+            return binary, [str(self.release / binary)], self.work, env
+        if peer == "floor":
+            return "null-function", [str(self.release / "null-function")], self.work, {}
+        if peer == "axum":
+            env = {"AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH": "1"}
+            return "axum-peer", [str(self.release / "axum-peer")], self.work, env
+        command = [str(self.venv_python), "-m", "awslambdaric", "main.handler"]
+        return "mangum-peer", command, self.app_dir, {"LAMBDA_TASK_ROOT": str(self.app_dir)}
+
+    @staticmethod
+    def expected(peer, event):
+        if event == "users-v1":
+            return OURS_EMPTY_LIST if peer == "ours" else ALL_USERS
+        return PING
+
+
+def drive(peers, mode, peer, event_name, event_path, options, check=True):
+    name, command, cwd, env = peers.function(peer, event_name)
+    log = peers.work / "logs" / f"{mode}-{peer}-{event_name}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    args = [
+        str(peers.release / "bench-driver"), mode,
+        "--event", str(event_path), "--name", name, "--log", str(log),
+        "--expect-body", json.dumps(Peers.expected(peer, event_name)),
+        *options, "--", *command,
+    ]
+    result = subprocess.run(
+        args, cwd=cwd, env={**os.environ, **env}, capture_output=True, text=True, timeout=900
+    )
+    if result.returncode != 0:
+        if not check:
+            return {"error": last_line(result.stderr, "panicked at") or result.stderr[-400:]}
+        sys.stderr.write(result.stderr)
+        raise SystemExit(f"bench-driver {mode} failed for {peer} ({event_name}); log: {log}")
+    return json.loads(result.stdout)
+
+
+def last_line(text, after):
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if after in line and i + 1 < len(lines):
+            return lines[i + 1].strip()
+    return None
+
+
+def fresh_users_db(work):
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{work / 'users.sqlite3'}{suffix}").unlink(missing_ok=True)
+
+
+def summary(samples):
+    """The summary ``bench-driver`` prints (nearest-rank quantiles)."""
+    ordered = sorted(samples)
+
+    def quantile(q):
+        rank = max(1, min(len(ordered), -(-q * len(ordered) // 1)))
+        return ordered[int(rank) - 1]
+
+    return {
+        "count": len(ordered), "min": ordered[0], "p50": quantile(0.5), "p90": quantile(0.9),
+        "p99": quantile(0.99), "max": ordered[-1], "mean": sum(ordered) / len(ordered),
+    }
+
+
+# --- sizes --------------------------------------------------------------------
+
+
+def stripped_size(path, work):
+    """Size after ``strip --strip-all`` (the file's size where strip is missing)."""
+    if not shutil.which("strip"):
+        return path.stat().st_size
+    out = work / f"{path.name}.stripped"
+    subprocess.run(["strip", "--strip-all", "-o", str(out), str(path)], check=True)
+    size = out.stat().st_size
+    out.unlink()
+    return size
+
+
+def layer(files):
+    """(tar bytes, gzip bytes) of a layer holding ``files`` ((path in image, path on disk))."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for arcname, path in sorted(files):
+            tar.add(str(path), arcname=arcname, recursive=False)
+    raw = buffer.getvalue()
+    return len(raw), len(gzip.compress(raw, compresslevel=6, mtime=0))
+
+
+def python_closure(names):
+    """The distributions ``names`` need at run time (no extras), themselves included."""
+    from packaging.requirements import Requirement
+
+    seen, todo = {}, list(names)
+    while todo:
+        name = todo.pop()
+        key = re.sub(r"[-_.]+", "-", name).lower()
+        if key in seen:
+            continue
+        dist = metadata.distribution(name)
+        seen[key] = dist
+        for spec in dist.requires or []:
+            requirement = Requirement(spec)
+            if requirement.marker and not requirement.marker.evaluate({"extra": ""}):
+                continue
+            todo.append(requirement.name)
+    return seen
+
+
+def python_layer_files(app_dir):
+    """What the article's Dockerfile adds to AWS's Python base image (which
+    already holds awslambdaric): ``pip install fastapi mangum`` (with the
+    byte code pip compiles) and the app's source."""
+    files = []
+    for dist in python_closure(["fastapi", "mangum"]).values():
+        site = Path(dist.locate_file(""))
+        # Entries outside site-packages (console scripts in bin/) are not the package.
+        tops = {Path(str(f)).parts[0] for f in dist.files or [] if not str(f).startswith("..")}
+        for top in tops:
+            path = site / top
+            if path.is_dir():
+                files += [(f"var/task/{p.relative_to(site)}", p) for p in path.rglob("*") if p.is_file()]
+            elif path.is_file():
+                files.append((f"var/task/{top}", path))
+                cache = site / "__pycache__"
+                files += [(f"var/task/__pycache__/{p.name}", p) for p in cache.glob(f"{Path(top).stem}.*.pyc")]
+    files += [
+        (f"var/task/{p.relative_to(app_dir)}", p)
+        for p in app_dir.rglob("*.py")
+    ]
+    return files
+
+
+def sizes(root, release, functions, app_dir, work):
+    """Stripped binaries, and the layers each image adds to its AWS base image.
+
+    Ours: what the Dockerfile copies onto ``provided:al2023``, every function
+    binary in ``/var/task/bin`` and ``image/bootstrap``. The axum peer: its
+    binary as the ``bootstrap`` of a ``provided:al2023`` image. The Python
+    peer: see :func:`python_layer_files`.
+    """
+    result = {}
+    ours = {name: stripped_size(release / name, work) for name in functions}
+    files = [(f"var/task/bin/{n}", release / n) for n in functions]
+    if (root / "image/bootstrap").is_file():
+        files.append(("var/runtime/bootstrap", root / "image/bootstrap"))
+    ours_layer = layer(files)
+    result["ours"] = {"binaries": ours, "layer_bytes": ours_layer[0], "layer_gz_bytes": ours_layer[1]}
+    axum = {"axum-peer": stripped_size(release / "axum-peer", work)}
+    axum_layer = layer([("var/runtime/bootstrap", release / "axum-peer")])
+    result["axum"] = {"binaries": axum, "layer_bytes": axum_layer[0], "layer_gz_bytes": axum_layer[1]}
+    py_layer = layer(python_layer_files(app_dir))
+    result["mangum"] = {"binaries": {}, "layer_bytes": py_layer[0], "layer_gz_bytes": py_layer[1]}
+    return result
+
+
+# --- facts about the run ------------------------------------------------------
+
+
+def machine():
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem_kb = 0
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            mem_kb = int(line.split()[1])
+    os_name = platform.system()
+    release = Path("/etc/os-release")
+    if release.exists():
+        match = re.search(r'^PRETTY_NAME="?([^"\n]*)', release.read_text(), re.M)
+        os_name = match.group(1) if match else os_name
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_kb / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "os": os_name,
+    }
+
+
+def versions(root):
+    lock = (root / "Cargo.lock").read_text()
+    crates = {}
+    for name in ("lambda_runtime", "lambda_http", "aws_lambda_events", "axum", "matchit", "tokio", "hyper"):
+        found = re.findall(rf'name = "{name}"\nversion = "([^"]+)"', lock)
+        crates[name] = ", ".join(found)
+    rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
+    python = {
+        name: metadata.version(name)
+        for name in ("fastapi", "starlette", "pydantic", "mangum", "awslambdaric", "matplotlib")
+    }
+    return {"rustc": rustc, "python": platform.python_version(), "crates": crates, "pypi": python}
+
+
+def source(root):
+    """The commit measured, and whether the work tree differed from it
+    (outside bench/); ``BENCH_SOURCE`` overrides, for a tree without git."""
+    if os.environ.get("BENCH_SOURCE"):
+        return os.environ["BENCH_SOURCE"]
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+                                capture_output=True, text=True, check=True).stdout.strip()
+        changed = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", ".", ":!bench"],
+                                 capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git work tree)"
+    return f"{commit} with uncommitted changes" if changed else commit
+
+
+# --- main ---------------------------------------------------------------------
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--root", required=True, type=Path)
+    parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--release", type=Path, help="folder of the release binaries")
+    parser.add_argument("--functions", default="health,users",
+                        help="comma-separated function binaries (all ship in the image)")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--command", default="bench/run")
+    args = parser.parse_args()
+    root = args.root.resolve()
+    out = args.out.resolve()
+    release = (args.release or root / "target/release").resolve()
+    plan = QUICK if args.quick else FULL
+    functions = [f for f in args.functions.split(",") if f]
+    work = root / "target/bench-work"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    peers = Peers(root, release, Path(sys.executable), work)
+
+    results = {
+        "meta": {
+            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "mode": "quick" if args.quick else "full",
+            "command": args.command,
+            "plan": {k: list(v) if isinstance(v, tuple) else v for k, v in plan.items()},
+            "machine": machine(),
+            "load_before": [round(x, 2) for x in os.getloadavg()],
+            "niceness": os.nice(0),
+            "source": source(root),
+            "versions": versions(root),
+        }
+    }
+    events = write_events(root, work)
+    load = os.getloadavg()[0]
+    if load > 1.0:
+        step(f"warning: load average {load:.1f} on {os.cpu_count()} cores: other work will skew the timings")
+
+    step("the article's verbatim event (with its empty-named header), one invocation each")
+    probe = {}
+    for peer in PEERS:
+        outcome = drive(peers, "warm", peer, "ping-v1", events["article-verbatim"],
+                        ["--invocations", "1", "--warmup", "0", "--checkpoints", "1"], check=False)
+        probe[peer] = {"ok": "error" not in outcome, "error": outcome.get("error")}
+    results["article_event"] = probe
+
+    cold = {}
+    for event in ("ping-v1", "users-v1"):
+        fresh_users_db(work)
+        step(f"cold start, {event}: {plan['cold_trials']} process starts of each, the peers in turn")
+        for peer in PEERS:  # untimed: the binaries, modules and files into the page cache
+            drive(peers, "cold", peer, event, events[event], ["--trials", "1", "--untimed", "1"])
+        first = {peer: [] for peer in PEERS}
+        init = {peer: [] for peer in PEERS}
+        for _ in range(plan["cold_trials"]):
+            for peer in PEERS:
+                one = drive(peers, "cold", peer, event, events[event], ["--trials", "1", "--untimed", "0"])
+                first[peer].append(one["first_response_ms"]["p50"])
+                init[peer].append(one["init_ms"]["p50"])
+        cold[event] = {
+            peer: {"samples_ms": first[peer], "first_response_ms": summary(first[peer]),
+                   "init_ms": summary(init[peer])}
+            for peer in PEERS
+        }
+    results["cold_start"] = cold
+
+    warm = {}
+    for event in ("ping-v1", "users-v1"):
+        warm[event] = {}
+        for peer in PEERS:
+            step(f"warm, {event}, {peer}: {plan['warm_invocations']} invocations through the Runtime API")
+            fresh_users_db(work)
+            warm[event][peer] = drive(peers, "warm", peer, event, events[event], [
+                "--invocations", str(plan["warm_invocations"]),
+                "--warmup", str(plan["warm_warmup"]),
+                "--checkpoints", ",".join(map(str, plan["checkpoints"])),
+            ])
+    results["warm"] = warm
+    step("warm, the Runtime API floor: a lambda_runtime function answering a constant")
+    results["warm_floor"] = drive(peers, "warm", "floor", "ping-v1", events["ping-v1"], [
+        "--invocations", str(plan["warm_invocations"]),
+        "--warmup", str(plan["warm_warmup"]),
+        "--checkpoints", str(plan["warm_invocations"]),
+    ])
+
+    cases = inproc_cases(events)
+    cases_file = work / "cases.json"
+    cases_file.write_text(json.dumps(cases, indent=2))
+    timing = [
+        "--seconds", str(plan["inproc_seconds"]),
+        "--warmup", str(plan["inproc_warmup"]),
+        "--rounds", str(plan["inproc_rounds"]),
+    ]
+    step(f"in-process, ours and lambda_http + axum (and the event parse alone): {len(cases)} cases")
+    rust = subprocess.run(
+        [str(release / "bench-inproc"), "--cases", str(cases_file), *timing],
+        env={**os.environ, "AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH": "1"},
+        stdout=subprocess.PIPE, text=True, check=True, timeout=900,
+    )
+    step(f"in-process, FastAPI + Mangum: {len(cases)} cases")
+    python = subprocess.run(
+        [sys.executable, str(HERE / "inproc_mangum.py"), "--cases", str(cases_file),
+         "--app-dir", str(peers.app_dir), *timing],
+        stdout=subprocess.PIPE, text=True, check=True, timeout=900,
+    )
+    by_name = {row["name"]: row for row in json.loads(rust.stdout)["cases"]}
+    for row in json.loads(python.stdout)["cases"]:
+        by_name[row["name"]]["mangum"] = row["mangum"]
+    results["inproc"] = [
+        {"name": case["name"], "desc": case["desc"], **{p: by_name[case["name"]][p] for p in PEERS},
+         "event_parse": by_name[case["name"]]["event_parse"]}
+        for case in cases
+    ]
+
+    step("sizes: stripped binaries and image layers")
+    results["size"] = sizes(root, release, functions, peers.app_dir, work)
+
+    results["meta"]["load_after"] = [round(x, 2) for x in os.getloadavg()]
+    results["meta"]["seconds"] = round(time.monotonic() - started, 1)
+    results["targets"] = report.targets(results)
+    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    report.write(results, out)
+    step(f"wrote {out}/results.md, results.json, chart.svg, chart.png in {results['meta']['seconds']} s")
+    print((out / "results.md").read_text())
+
+
+if __name__ == "__main__":
+    main()
