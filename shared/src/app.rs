@@ -88,7 +88,17 @@ impl<S: Send + Sync + 'static> App<S> {
     /// 500), `HEAD` without body, CORS headers.
     pub async fn handle(&self, request: Request) -> Response {
         let method = request.method.clone();
-        let headers = request.headers.clone();
+        // Only what CORS reads survives the move into the handler; cloning
+        // every header would cost each request an allocation per header.
+        let mut cors_headers = http::HeaderMap::new();
+        for name in [
+            http::header::ORIGIN,
+            http::header::ACCESS_CONTROL_REQUEST_HEADERS,
+        ] {
+            if let Some(value) = request.headers.get(&name) {
+                cors_headers.insert(name, value.clone());
+            }
+        }
         let mut response = if request.body.len() > self.config.max_body_bytes {
             ApiError::PayloadTooLarge(self.config.max_body_bytes).into_response()
         } else {
@@ -101,7 +111,9 @@ impl<S: Send + Sync + 'static> App<S> {
         if method == Method::HEAD {
             response.body = Body::Empty;
         }
-        self.config.cors.apply(&method, &headers, &mut response);
+        self.config
+            .cors
+            .apply(&method, &cors_headers, &mut response);
         response
     }
 }

@@ -142,6 +142,165 @@ impl<'de> serde::de::Visitor<'de> for ProbeContextVisitor {
     }
 }
 
+/// Most header fields an event may carry in `headers`, and separately in
+/// `multiValueHeaders` (each value counts): more is a 400.
+///
+/// `http::HeaderMap` panics beyond 24,576 distinct names, and API Gateway
+/// passes at most 10 KB of headers, so no real client comes near this.
+pub const MAX_HEADER_FIELDS: usize = 1_000;
+
+/// `headers` and `multiValueHeaders` counted, nothing else parsed.
+#[derive(Deserialize)]
+struct HeaderProbe {
+    #[serde(default)]
+    headers: Option<FieldCount>,
+    #[serde(rename = "multiValueHeaders", default)]
+    multi_value_headers: Option<FieldCount>,
+}
+
+/// The number of fields in a header object: one per string, one per
+/// element of an array; anything else counts as nothing.
+#[derive(Default)]
+struct FieldCount(usize);
+
+impl<'de> Deserialize<'de> for FieldCount {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(FieldCountVisitor)
+    }
+}
+
+struct FieldCountVisitor;
+
+impl<'de> serde::de::Visitor<'de> for FieldCountVisitor {
+    type Value = FieldCount;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("headers")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<FieldCount, A::Error> {
+        let mut count = 0usize;
+        while map.next_key::<IgnoredAny>()?.is_some() {
+            count = count.saturating_add(map.next_value::<ValueCount>()?.0);
+        }
+        Ok(FieldCount(count))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<FieldCount, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(FieldCount::default())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<FieldCount, E> {
+        Ok(FieldCount::default())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<FieldCount, E> {
+        Ok(FieldCount::default())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<FieldCount, E> {
+        Ok(FieldCount::default())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<FieldCount, E> {
+        Ok(FieldCount::default())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<FieldCount, E> {
+        Ok(FieldCount::default())
+    }
+
+    fn visit_unit<E>(self) -> Result<FieldCount, E> {
+        Ok(FieldCount::default())
+    }
+}
+
+/// How many header fields one value of a header object stands for.
+struct ValueCount(usize);
+
+impl<'de> Deserialize<'de> for ValueCount {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ValueCountVisitor)
+    }
+}
+
+struct ValueCountVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ValueCountVisitor {
+    type Value = ValueCount;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a header value")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<ValueCount, A::Error> {
+        let mut count = 0usize;
+        while seq.next_element::<IgnoredAny>()?.is_some() {
+            count = count.saturating_add(1);
+        }
+        Ok(ValueCount(count))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<ValueCount, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(ValueCount(1))
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<ValueCount, E> {
+        Ok(ValueCount(1))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<ValueCount, E> {
+        Ok(ValueCount(1))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<ValueCount, E> {
+        Ok(ValueCount(1))
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<ValueCount, E> {
+        Ok(ValueCount(1))
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<ValueCount, E> {
+        Ok(ValueCount(1))
+    }
+
+    fn visit_unit<E>(self) -> Result<ValueCount, E> {
+        Ok(ValueCount(0))
+    }
+}
+
+/// Refuses an event with more than [`MAX_HEADER_FIELDS`] header fields
+/// before the full parse (which would panic on an absurd count). The error
+/// comes with whether `multiValueHeaders` has entries (ALB's response mode).
+fn check_header_count(payload: &str) -> Result<(), (bool, ApiError)> {
+    let Ok(probe) = serde_json::from_str::<HeaderProbe>(payload) else {
+        // Only a repeated `headers` / `multiValueHeaders` key gets here (the
+        // payload is a JSON object): uncountable, so refused.
+        tracing::warn!("refused an event whose headers cannot be counted");
+        return Err((
+            false,
+            ApiError::BadRequest(
+                "malformed HTTP event: required fields are missing or invalid".into(),
+            ),
+        ));
+    };
+    let single = probe.headers.unwrap_or_default().0;
+    let multi = probe.multi_value_headers.unwrap_or_default().0;
+    if single.max(multi) > MAX_HEADER_FIELDS {
+        tracing::warn!(single, multi, "refused an event with too many headers");
+        return Err((
+            multi > 0,
+            ApiError::BadRequest(format!(
+                "request has too many headers; the limit is {MAX_HEADER_FIELDS}"
+            )),
+        ));
+    }
+    Ok(())
+}
+
 /// Tells which source sent `payload` (a JSON document).
 ///
 /// HTTP API v2 is checked first: cargo-lambda's v2 events also carry a
@@ -177,6 +336,13 @@ pub fn parse(
     source: Source,
     invocation_id: &str,
 ) -> (Source, Result<Request, ApiError>) {
+    if let Err((multi_value, error)) = check_header_count(payload) {
+        let source = match source {
+            Source::Alb { .. } => Source::Alb { multi_value },
+            other => other,
+        };
+        return (source, Err(error));
+    }
     let (source, request) = match source {
         Source::RestV1 => (source, parse_lenient(payload).and_then(from_rest_v1)),
         Source::HttpV2 => (source, parse_lenient(payload).and_then(from_http_v2)),
@@ -396,9 +562,30 @@ fn parse_query(raw: &str) -> Result<Vec<(String, String)>, ApiError> {
         .collect()
 }
 
+/// Every (key, value) of a query map; a key sent with no values is left out.
+///
+/// Not `QueryMap::iter`: it indexes each key's first value and panics on a
+/// key with none (`"key": []` in an event). Its serialised form is a plain
+/// map of value lists, safe to walk.
 fn query_pairs(map: &QueryMap) -> Vec<(String, String)> {
-    map.iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    if map.is_empty() {
+        return Vec::new();
+    }
+    let Ok(Value::Object(entries)) = serde_json::to_value(map) else {
+        return Vec::new();
+    };
+    entries
+        .into_iter()
+        .flat_map(|(key, values)| {
+            let values = match values {
+                Value::Array(values) => values,
+                other => vec![other],
+            };
+            values.into_iter().filter_map(move |value| match value {
+                Value::String(value) => Some((key.clone(), value)),
+                _ => None,
+            })
+        })
         .collect()
 }
 
@@ -430,4 +617,143 @@ fn decode_body(body: Option<String>, is_base64: bool) -> Result<Vec<u8>, ApiErro
     base64::engine::general_purpose::STANDARD
         .decode(body.as_bytes())
         .map_err(|_| ApiError::BadRequest("request body is not valid base64".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn v2_with_headers(headers: Value) -> String {
+        json!({
+            "version": "2.0",
+            "rawPath": "/ping",
+            "headers": headers,
+            "requestContext": {"http": {"method": "GET"}},
+        })
+        .to_string()
+    }
+
+    fn rest_with_headers(single: Value, multi: Value) -> String {
+        json!({
+            "httpMethod": "GET",
+            "path": "/ping",
+            "headers": single,
+            "multiValueHeaders": multi,
+            "requestContext": {},
+        })
+        .to_string()
+    }
+
+    fn distinct_headers(count: usize) -> serde_json::Map<String, Value> {
+        (0..count)
+            .map(|n| (format!("x-h{n}"), json!("v")))
+            .collect()
+    }
+
+    #[test]
+    fn an_absurd_header_count_is_a_400_not_a_panic() {
+        // `http::HeaderMap` panics past 24,576 distinct names.
+        let many = Value::Object(distinct_headers(30_000));
+        let multi: serde_json::Map<String, Value> = (0..30_000)
+            .map(|n| (format!("x-h{n}"), json!(["v"])))
+            .collect();
+        let payloads = [
+            (v2_with_headers(many.clone()), Source::HttpV2),
+            (
+                rest_with_headers(many, Value::Object(multi)),
+                Source::RestV1,
+            ),
+        ];
+        for (payload, expected) in payloads {
+            let (source, request) = adapt(&payload, "id").expect("an HTTP event");
+            assert_eq!(source, expected);
+            match request {
+                Err(ApiError::BadRequest(message)) => assert_eq!(
+                    message,
+                    format!("request has too many headers; the limit is {MAX_HEADER_FIELDS}")
+                ),
+                other => panic!("expected a 400, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn many_values_of_one_header_count_too() {
+        let values: Vec<Value> = (0..MAX_HEADER_FIELDS + 1).map(|_| json!("v")).collect();
+        let payload = rest_with_headers(json!({}), json!({ "x-many": values }));
+        let (_, request) = adapt(&payload, "id").expect("an HTTP event");
+        assert!(matches!(request, Err(ApiError::BadRequest(_))));
+    }
+
+    #[test]
+    fn a_repeated_headers_key_is_a_400() {
+        // serde_json's `Value` keeps the last of repeated keys: the lenient
+        // re-parse must not see headers that were never counted.
+        // The illegal name sends the parse down the lenient path.
+        let mut headers = distinct_headers(30_000);
+        headers.insert(String::new(), json!("illegal name"));
+        let many = Value::Object(headers).to_string();
+        let payload = format!(
+            r#"{{"version":"2.0","rawPath":"/ping","headers":{{}},"headers":{many},"requestContext":{{"http":{{"method":"GET"}}}}}}"#
+        );
+        let (_, request) = adapt(&payload, "id").expect("an HTTP event");
+        assert!(matches!(request, Err(ApiError::BadRequest(_))));
+    }
+
+    /// Found by the `event` fuzz target: `query_map`'s iterator indexes the
+    /// first value of every key, and panicked on a key with none (`[]`).
+    #[test]
+    fn query_map_empty_values_panic_is_fixed() {
+        let cases = [
+            json!({
+                "httpMethod": "GET", "path": "/items",
+                "multiValueQueryStringParameters": {"key": [], "a": ["1", "2"]},
+                "requestContext": {"httpMethod": "GET"},
+            }),
+            json!({
+                "httpMethod": "GET", "path": "/items",
+                "queryStringParameters": {"key": [], "a": "1"},
+                "requestContext": {"httpMethod": "GET"},
+            }),
+            json!({
+                "httpMethod": "GET", "path": "/",
+                "multiValueQueryStringParameters": {"key": [], "a": ["1", "2"]},
+                "requestContext": {"elb": {"targetGroupArn": "arn"}},
+            }),
+            json!({
+                "version": "2.0", "rawPath": "/items",
+                "queryStringParameters": {"key": [], "a": "1"},
+                "requestContext": {"http": {"method": "GET"}},
+            }),
+        ];
+        for event in cases {
+            let (_, request) = adapt(&event.to_string(), "id").expect("an HTTP event");
+            let request = request.expect("parses");
+            assert_eq!(request.query("key"), None, "{event}");
+            assert_eq!(request.query("a"), Some("1"), "{event}");
+        }
+    }
+
+    #[test]
+    fn up_to_the_limit_is_served() {
+        let payload = v2_with_headers(Value::Object(distinct_headers(MAX_HEADER_FIELDS)));
+        let (_, request) = adapt(&payload, "id").expect("an HTTP event");
+        assert_eq!(request.expect("parses").headers.len(), MAX_HEADER_FIELDS);
+    }
+
+    #[test]
+    fn an_alb_event_refused_for_its_headers_keeps_its_response_shape() {
+        let values: Vec<Value> = (0..MAX_HEADER_FIELDS + 1).map(|_| json!("v")).collect();
+        let payload = json!({
+            "httpMethod": "GET",
+            "path": "/",
+            "multiValueHeaders": { "x-many": values },
+            "requestContext": {"elb": {"targetGroupArn": "arn"}},
+        })
+        .to_string();
+        let (source, request) = adapt(&payload, "id").expect("an HTTP event");
+        assert_eq!(source, Source::Alb { multi_value: true });
+        assert!(request.is_err());
+    }
 }

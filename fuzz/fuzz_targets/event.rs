@@ -1,0 +1,110 @@
+//! Any Lambda payload, end to end through `shared`: event detection and
+//! adaptation (`shared::event::adapt`), then `App::invoke` with a small
+//! router that exercises path parameters, query strings, headers and JSON
+//! bodies. Nothing may panic (libFuzzer aborts on any panic, even one the
+//! app would contain), every answer must serialise to a valid Lambda
+//! response, and no input may make the app answer 5xx: these handlers
+//! never fail, so a 5xx could only be a framework fault.
+
+#![no_main]
+
+use std::sync::{Arc, LazyLock};
+
+use libfuzzer_sys::fuzz_target;
+use serde_json::{Value, json};
+use shared::event::{self, Source};
+use shared::{App, Config, HandlerResult, Request, Response, Router, delete, get};
+
+async fn ping(_request: Request, _state: Arc<()>) -> HandlerResult {
+    Ok(Response::ok(&json!({ "Success": "Pong!" })))
+}
+
+async fn list(request: Request, _state: Arc<()>) -> HandlerResult {
+    Ok(Response::ok(&json!({
+        "limit": request.query("limit"),
+        "all": request.query_all("tag").collect::<Vec<_>>(),
+        "origin": request.header("origin"),
+        "location": request.public_path("/items"),
+    })))
+}
+
+async fn create(request: Request, _state: Arc<()>) -> HandlerResult {
+    let body = request.json()?;
+    Ok(Response::json(
+        shared::http::StatusCode::CREATED,
+        &json!({ "got": body }),
+    ))
+}
+
+async fn item(request: Request, _state: Arc<()>) -> HandlerResult {
+    Ok(Response::ok(&json!({ "id": request.param("id") })))
+}
+
+async fn rest(request: Request, _state: Arc<()>) -> HandlerResult {
+    Ok(Response::ok(&json!({ "rest": request.param("rest") })))
+}
+
+fn app(config: Config) -> App<()> {
+    let router = Router::new()
+        .route("/ping", get(ping))
+        .route("/items", get(list).post(create))
+        .route("/items/{id}", get(item).put(create).delete(item))
+        .route("/files/{*rest}", get(rest))
+        .route("/", delete(item));
+    App::new(router, (), config)
+}
+
+static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a tokio runtime")
+});
+
+/// Default settings, and a small body limit with an origin allow-list.
+static APPS: LazyLock<[App<()>; 2]> = LazyLock::new(|| {
+    let strict = Config::from_lookup(|name| match name {
+        "CORS_ALLOW_ORIGINS" => Some("https://app.example.com,https://admin.example.com".into()),
+        "MAX_BODY_BYTES" => Some("64".into()),
+        _ => None,
+    })
+    .expect("valid settings");
+    [app(Config::default()), app(strict)]
+});
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(payload) = std::str::from_utf8(data) else {
+        return;
+    };
+    // Detection alone must agree with the full adaptation.
+    let detected = event::detect(payload);
+    match event::adapt(payload, "fuzz-invocation") {
+        Err(_) => assert!(detected.is_err()),
+        Ok((source, request)) => {
+            let detected = detected.expect("adapt accepted what detect refused");
+            match (detected, source) {
+                (Source::Alb { .. }, Source::Alb { .. }) => {}
+                (a, b) => assert_eq!(a, b),
+            }
+            if let Ok(request) = request {
+                assert!(!request.request_id.is_empty());
+            }
+        }
+    }
+    for app in APPS.iter() {
+        let Ok(response) = RUNTIME.block_on(app.invoke(payload, "fuzz-invocation")) else {
+            continue;
+        };
+        let document: Value = serde_json::to_value(&response).expect("the response serialises");
+        let status = document["statusCode"].as_u64().expect("a statusCode");
+        assert!(
+            (200..500).contains(&status),
+            "status {status} for {payload:?}: {document}"
+        );
+        // Error bodies are JSON with a message (a HEAD answer has no body).
+        let body = document["body"].as_str().unwrap_or_default();
+        if status >= 400 && !body.is_empty() {
+            let error: Value = serde_json::from_str(body).expect("error bodies are JSON");
+            assert!(error["message"].is_string(), "no message in {body}");
+        }
+    }
+});
