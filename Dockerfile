@@ -21,9 +21,6 @@ FROM --platform=$BUILDPLATFORM ${RUST_IMAGE} AS build
 ARG TARGETARCH
 ARG RUST_TARGET=
 ARG GLIBC_VERSION=2.17
-# Empty for the real image. Quicker test builds only: settings of the
-# workspace's [profile.release], e.g. "lto=false codegen-units=16".
-ARG RELEASE_PROFILE_OVERRIDES=
 
 # cargo-lambda (pinned in .ci/requirements.txt, zig comes with it from PyPI),
 # and a C compiler for build scripts when the Rust image is a slim one.
