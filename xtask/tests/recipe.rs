@@ -18,6 +18,8 @@ const COPIED: &[&str] = &[
     "functions",
     "testkit",
     "xtask",
+    "bench/axum-peer",
+    "bench/harness",
 ];
 
 fn copy_tree(from: &Path, to: &Path) {
