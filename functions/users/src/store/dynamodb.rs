@@ -189,13 +189,17 @@ impl From<SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::Http
 }
 
 /// Throttling and an unreachable endpoint are worth a retry (503); the rest is a fault.
-fn classify<E, R>(error: SdkError<E, R>) -> StoreError
+fn classify<E>(error: SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     let transient = match &error {
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => true,
+        // No answer, or one that could not be read: the endpoint is unwell.
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        // Any 5xx is a server-side failure (InternalFailure and the like).
+        SdkError::ServiceError(service) if service.raw().status().is_server_error() => true,
         SdkError::ServiceError(service) => matches!(
             service.err().code(),
             Some(
@@ -269,9 +273,20 @@ impl UserStore for DynamoStore {
             ];
             match self.transact(items).await {
                 Ok(()) => return Ok(user),
-                Err(Outcome::ConditionFailed(1)) => return Err(StoreError::EmailTaken),
-                Err(Outcome::ConditionFailed(_)) => {
-                    return Err(StoreError::Internal("dynamodb: user id collision".into()));
+                Err(Outcome::ConditionFailed(index)) => {
+                    // The SDK retries a transaction whose answer timed out;
+                    // if that first try committed, this one meets its own
+                    // items (ids are fresh UUIDv7s): that is a success.
+                    if let Some(existing) = self.read(&user.id).await?
+                        && existing.email == user.email
+                    {
+                        return Ok(existing);
+                    }
+                    return Err(if index == 1 {
+                        StoreError::EmailTaken
+                    } else {
+                        StoreError::Internal("dynamodb: user id collision".into())
+                    });
                 }
                 Err(Outcome::Conflict) => back_off(attempt).await,
                 Err(Outcome::Failed(error)) => return Err(error),
