@@ -51,16 +51,7 @@ impl UserInput {
                 "must be a JSON object with `name` and `email`",
             )]));
         };
-        let mut errors: Vec<FieldError> = object
-            .keys()
-            .filter(|key| !matches!(key.as_str(), "name" | "email"))
-            .map(|key| {
-                FieldError::new(
-                    key.as_str(),
-                    "unknown field; only `name` and `email` are accepted",
-                )
-            })
-            .collect();
+        let mut errors = unknown_fields(object);
         let name = text_field(object, "name", &mut errors).and_then(|name| {
             let count = name.chars().count();
             if count == 0 {
@@ -92,6 +83,33 @@ impl UserInput {
             _ => Err(ApiError::Validation(errors)),
         }
     }
+}
+
+/// Unknown keys listed by name, but only the first few, each cut to a sane
+/// length: a hostile body with a million keys must not get an answer as big
+/// as itself (Lambda's response limit is 6 MB; past it API Gateway says 502).
+fn unknown_fields(object: &Map<String, Value>) -> Vec<FieldError> {
+    const LISTED: usize = 10;
+    const KEY_CHARS: usize = 100;
+    let unknown: Vec<&String> = object
+        .keys()
+        .filter(|key| !matches!(key.as_str(), "name" | "email"))
+        .collect();
+    let mut errors: Vec<FieldError> = unknown
+        .iter()
+        .take(LISTED)
+        .map(|key| {
+            let shown: String = key.chars().take(KEY_CHARS).collect();
+            FieldError::new(shown, "unknown field; only `name` and `email` are accepted")
+        })
+        .collect();
+    if unknown.len() > LISTED {
+        errors.push(FieldError::new(
+            "body",
+            format!("{} more unknown fields", unknown.len() - LISTED),
+        ));
+    }
+    errors
 }
 
 /// A required string field, trimmed; records why when it is missing or not text.
@@ -184,6 +202,18 @@ mod tests {
         for (body, expected) in cases {
             assert_eq!(fields(UserInput::from_json(&body)), expected, "{body}");
         }
+    }
+
+    #[test]
+    fn unknown_fields_are_listed_a_few_at_a_time() {
+        let mut body = json!({"name": "A", "email": "a@b.co"});
+        for n in 0..25 {
+            body[format!("{}{n}", "k".repeat(300))] = json!(0);
+        }
+        let names = fields(UserInput::from_json(&body));
+        assert_eq!(names.len(), 11);
+        assert!(names[..10].iter().all(|f| f.chars().count() == 100));
+        assert_eq!(names[10], "body");
     }
 
     #[test]

@@ -846,7 +846,6 @@ fn the_default_limit_is_lambdas_6_mb() {
 /// ~40 MB, beyond Lambda's 6 MB response limit, so API Gateway would
 /// answer 502 instead of the 422).
 #[test]
-#[ignore = "needs the UserInput::from_json change in docs/hardening.md (list few unknown fields)"]
 fn unknown_fields_are_not_echoed_back_in_bulk() {
     let Some(emulator) = Emulator::start() else {
         return;
