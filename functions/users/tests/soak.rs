@@ -74,10 +74,15 @@ impl Process {
 
     /// Resident memory in KiB, from /proc.
     fn rss_kib(&self) -> Option<u64> {
+        self.status_kib("VmRSS")
+    }
+
+    /// A `/proc/PID/status` field in KiB (`VmRSS`, `RssAnon`, `RssFile`...).
+    fn status_kib(&self, field: &str) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.0.id())).ok()?;
         status
             .lines()
-            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
     }
 }
@@ -578,6 +583,17 @@ fn soak_good_and_hostile_invocations() {
     }
 
     // The processes: alive, and memory flat after warm-up.
+    let breakdown: Vec<Value> = processes
+        .iter()
+        .map(|p| {
+            let p = p.lock().expect("process");
+            json!({
+                "anon": p.status_kib("RssAnon"),
+                "file": p.status_kib("RssFile"),
+                "shmem": p.status_kib("RssShmem"),
+            })
+        })
+        .collect();
     let alive: Vec<bool> = processes
         .iter()
         .map(|p| p.lock().expect("process").alive())
@@ -657,6 +673,7 @@ fn soak_good_and_hostile_invocations() {
         "rss_kib_after_warmup": baseline,
         "rss_kib_peak": peak,
         "rss_kib_last": last,
+        "rss_kib_last_by_kind": breakdown,
         "rss_samples": samples.len(),
         // Twenty samples spread over the run: [invocations done, KiB per process].
         "rss_kib_timeline": (0..20)
