@@ -609,6 +609,33 @@ fn soak_good_and_hostile_invocations() {
         .last()
         .map(|(_, _, rss)| rss.clone())
         .unwrap_or_default();
+    // Growth per invocation after warm-up (least squares), per process:
+    // lambda_runtime sets `_X_AMZN_TRACE_ID` with std::env::set_var on each
+    // invocation, and glibc keeps every old value (~150 bytes each, with a
+    // new trace id per invocation): see docs/hardening.md.
+    let warm: Vec<&(f64, u64, Vec<u64>)> = samples
+        .iter()
+        .filter(|(_, at, _)| *at >= warm_after)
+        .collect();
+    let bytes_per_invocation: Vec<f64> = (0..processes.len())
+        .map(|i| {
+            let n = warm.len() as f64;
+            let xs: Vec<f64> = warm.iter().map(|(_, at, _)| *at as f64).collect();
+            let ys: Vec<f64> = warm
+                .iter()
+                .map(|(_, _, rss)| rss[i] as f64 * 1024.0)
+                .collect();
+            let (mx, my) = (xs.iter().sum::<f64>() / n, ys.iter().sum::<f64>() / n);
+            let cov: f64 = xs.iter().zip(&ys).map(|(x, y)| (x - mx) * (y - my)).sum();
+            let var: f64 = xs.iter().map(|x| (x - mx) * (x - mx)).sum();
+            // Per process: each serves about 1/processes of the invocations.
+            if var > 0.0 {
+                (cov / var * processes.len() as f64).round()
+            } else {
+                0.0
+            }
+        })
+        .collect();
     let peak: Vec<u64> = (0..processes.len())
         .map(|i| samples.iter().map(|(_, _, rss)| rss[i]).max().unwrap_or(0))
         .collect();
@@ -674,6 +701,7 @@ fn soak_good_and_hostile_invocations() {
         "rss_kib_peak": peak,
         "rss_kib_last": last,
         "rss_kib_last_by_kind": breakdown,
+        "rss_bytes_per_invocation_served": bytes_per_invocation,
         "rss_samples": samples.len(),
         // Twenty samples spread over the run: [invocations done, KiB per process].
         "rss_kib_timeline": (0..20)
