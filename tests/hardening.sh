@@ -58,7 +58,7 @@ check() {
     FAILED=$((FAILED + 1))
   fi
   # Lines worth keeping in the CI log either way.
-  grep -E '^(fuzz [a-z_]+:|soak: \{|  "(invocations|per_second|seconds|rss_kib_[a-z_]+|stored_at_end|expected_at_end|unavailable_503)")' "$log" \
+  grep -E '^(fuzz [a-z_]+:|soak: \{|  "(invocations|per_second|seconds|rss_kib_[a-z_]+|rss_bytes_[a-z_]+|stored_at_end|expected_at_end|unavailable_503)")' "$log" \
     | sed 's/^/# /' || true
 }
 

@@ -156,7 +156,8 @@ async fn contain_panics<F: Future>(future: F) -> Result<F::Output, ()> {
 
 /// Runs a function: sets up logging, reads [`Config`], builds the state with
 /// `init` (clients and stores, once per process), then serves the Lambda
-/// Runtime API until the process is stopped.
+/// Runtime API until the process is stopped. Each invocation runs inside
+/// [`crate::trace::scope`] with its X-Ray trace header.
 ///
 /// With `--routes` (the route table) or `--openapi` (the OpenAPI description
 /// of the routes) it prints JSON and exits before `init`, so tools can read a
@@ -188,10 +189,10 @@ where
     let app = Arc::new(App::new(router, state, config));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| {
         let app = Arc::clone(&app);
-        async move {
-            app.invoke(event.payload.get(), &event.context.request_id)
-                .await
-        }
+        let LambdaEvent { payload, context } = event;
+        crate::trace::scope(context.xray_trace_id, async move {
+            app.invoke(payload.get(), &context.request_id).await
+        })
     }))
     .await
 }

@@ -16,6 +16,8 @@
 //! - [`cors`]: allowed origins and the CORS headers on every response.
 //! - [`config`]: settings read once at start-up.
 //! - [`logging`]: tracing set-up honouring Lambda's log controls.
+//! - [`trace`]: the invocation's X-Ray trace header, for AWS SDK clients
+//!   ([`trace::TraceHeader`] with the `aws-sdk` feature).
 //! - [`app`]: one invocation end to end, and [`run`].
 //!
 //! # Example
@@ -47,6 +49,7 @@ pub mod logging;
 pub mod request;
 pub mod response;
 pub mod router;
+pub mod trace;
 
 pub use app::{App, run};
 pub use config::Config;

@@ -144,6 +144,31 @@ impl Emulator {
         Invocation { status, body }
     }
 
+    /// Invokes with an HTTP event, waiting at most `deadline`: `None` when
+    /// the invocation is cut off (the function process died with it, or
+    /// the answer did not come in time) or ends in a Lambda error.
+    pub fn try_request(&self, name: &str, event: &Value, deadline: Duration) -> Option<HttpReply> {
+        let url = format!(
+            "http://127.0.0.1:{}/2015-03-31/functions/{name}/invocations",
+            self.port
+        );
+        let mut response = self
+            .agent
+            .post(&url)
+            .config()
+            .timeout_global(Some(deadline))
+            .build()
+            .header("content-type", "application/json")
+            .send(event.to_string())
+            .ok()?;
+        if response.status() != 200 {
+            return None;
+        }
+        let text = response.body_mut().read_to_string().ok()?;
+        let document: Value = serde_json::from_str(&text).ok()?;
+        Some(HttpReply::from_lambda(&document))
+    }
+
     /// Invokes with an HTTP event and reads the HTTP answer out of the result.
     pub fn request(&self, name: &str, event: &Value) -> HttpReply {
         let invocation = self.invoke_raw(name, &event.to_string());
@@ -198,6 +223,17 @@ impl Function {
     /// Whether the process is still running.
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// A memory figure of the process in KiB, from `/proc/<pid>/status`:
+    /// `VmRSS`, `RssAnon` (heap and stacks), `RssFile` (mapped files, the
+    /// binary's code among them)... `None` once the process is gone.
+    pub fn status_kib(&self, field: &str) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
     }
 }
 

@@ -19,9 +19,6 @@
 //! Settings: `KILL_ROUNDS` (default 6), `KILL_SEED` (default 7).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -29,7 +26,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Value, json};
 use testkit::dynamo::{Moto, TEST_ENV};
-use testkit::{Emulator, HttpReply, Shape};
+use testkit::{Emulator, Function, HttpReply, Shape};
 
 const BIN: &str = env!("CARGO_BIN_EXE_users");
 const USERS: &str = "/api/v1/users";
@@ -64,90 +61,14 @@ impl Rng {
     }
 }
 
-/// A function process that can be SIGKILLed (`Child::kill` is SIGKILL).
-struct Process(Child);
-
-impl Process {
-    fn start(emulator: &Emulator, env: &[(&str, &str)]) -> Self {
-        let child = Command::new(BIN)
-            .env("AWS_LAMBDA_RUNTIME_API", emulator.runtime_api("users"))
-            .env("AWS_LAMBDA_FUNCTION_NAME", "users")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(if std::env::var_os("TEST_FUNCTION_LOGS").is_some() {
-                Stdio::inherit()
-            } else {
-                Stdio::null()
-            })
-            .spawn()
-            .expect("the users binary starts");
-        Self(child)
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The emulator's port, from the Runtime API address it hands out.
-fn emulator_port(emulator: &Emulator) -> u16 {
-    let api = emulator.runtime_api("users");
-    api.trim_start_matches("http://127.0.0.1:")
-        .split('/')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("the emulator's port")
-}
-
 /// One invocation with a deadline: `None` when it is cut off (the function
 /// died with the request, or the answer did not come in time).
-fn invoke(port: u16, event: &Value) -> Option<HttpReply> {
-    let payload = event.to_string();
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(CUT_OFF)).ok()?;
-    stream.set_write_timeout(Some(CUT_OFF)).ok()?;
-    let head = format!(
-        "POST /2015-03-31/functions/users/invocations HTTP/1.1\r\nhost: 127.0.0.1\r\n\
-         content-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-        payload.len()
-    );
-    stream.write_all(head.as_bytes()).ok()?;
-    stream.write_all(payload.as_bytes()).ok()?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).ok()?;
-    let split = response.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = String::from_utf8_lossy(&response[..split]).to_lowercase();
-    let status: u16 = head.split_whitespace().nth(1)?.parse().ok()?;
-    let mut body = response[split + 4..].to_vec();
-    if head.contains("transfer-encoding: chunked") {
-        body = dechunk(&body)?;
-    }
-    if status != 200 {
-        // A Lambda error: the invocation did not complete normally.
-        return None;
-    }
-    let document: Value = serde_json::from_slice(&body).ok()?;
-    Some(HttpReply::from_lambda(&document))
+fn invoke(emulator: &Emulator, event: &Value) -> Option<HttpReply> {
+    emulator.try_request("users", event, CUT_OFF)
 }
 
-fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = data.windows(2).position(|w| w == b"\r\n")?;
-        let size_text = std::str::from_utf8(&data[..line_end]).ok()?;
-        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
-        data = &data[line_end + 2..];
-        if size == 0 {
-            return Some(out);
-        }
-        out.extend_from_slice(data.get(..size)?);
-        data = data.get(size + 2..)?;
-    }
+fn start(emulator: &Emulator, env: &[(&str, &str)]) -> Function {
+    Function::start(emulator, "users", BIN, env)
 }
 
 /// A user's stored state: `None` = no such user, else (name, email).
@@ -175,15 +96,15 @@ struct Ledger {
     failures: Vec<String>,
 }
 
-struct Client {
-    port: u16,
+struct Client<'e> {
+    emulator: &'e Emulator,
     thread: u64,
     serial: u64,
     rng: Rng,
     ledger: Ledger,
 }
 
-impl Client {
+impl Client<'_> {
     fn fresh(&mut self) -> (String, String) {
         self.serial += 1;
         let (t, n) = (self.thread, self.serial);
@@ -220,7 +141,7 @@ impl Client {
     fn create(&mut self, shape: Shape) {
         let (name, email) = self.fresh();
         let body = json!({"name": name, "email": email}).to_string();
-        match invoke(self.port, &shape.event("POST", USERS, Some(&body))) {
+        match invoke(self.emulator, &shape.event("POST", USERS, Some(&body))) {
             Some(reply) if reply.status == 201 => {
                 let user = reply.json();
                 let id = user["id"].as_str().unwrap_or_default().to_owned();
@@ -252,7 +173,7 @@ impl Client {
         let (name, email) = self.fresh();
         let body = json!({"name": name, "email": email}).to_string();
         let reply = invoke(
-            self.port,
+            self.emulator,
             &shape.event("PUT", &format!("{USERS}/{id}"), Some(&body)),
         );
         let known = self.ledger.by_id.get_mut(id).expect("a tracked id");
@@ -278,7 +199,7 @@ impl Client {
 
     fn delete(&mut self, shape: Shape, id: &str) {
         let reply = invoke(
-            self.port,
+            self.emulator,
             &shape.event("DELETE", &format!("{USERS}/{id}"), None),
         );
         let known = self.ledger.by_id.get_mut(id).expect("a tracked id");
@@ -302,13 +223,12 @@ impl Client {
 
 /// Runs the rounds: clients write while processes are killed and restarted.
 fn rounds(emulator: &Emulator, env: &[(&str, &str)], rounds: u64, seed: u64) -> Ledger {
-    let port = emulator_port(emulator);
-    let processes: Vec<Mutex<Process>> = (0..PROCESSES)
-        .map(|_| Mutex::new(Process::start(emulator, env)))
+    let processes: Vec<Mutex<Function>> = (0..PROCESSES)
+        .map(|_| Mutex::new(start(emulator, env)))
         .collect();
     let mut clients: Vec<Client> = (0..CLIENTS)
         .map(|thread| Client {
-            port,
+            emulator,
             thread,
             serial: 0,
             rng: Rng::new(seed * 100 + thread),
@@ -335,9 +255,8 @@ fn rounds(emulator: &Emulator, env: &[(&str, &str)], rounds: u64, seed: u64) -> 
                 std::thread::sleep(Duration::from_millis(100 + killer.below(600)));
                 let victim = usize::try_from(killer.below(PROCESSES as u64)).unwrap_or(0);
                 let mut process = processes[victim].lock().expect("process");
-                let _ = process.0.kill();
-                let _ = process.0.wait();
-                *process = Process::start(emulator, env);
+                process.kill();
+                *process = start(emulator, env);
                 kills += 1;
             }
             std::thread::sleep(ROUND.saturating_sub(started.elapsed()));
@@ -359,7 +278,7 @@ fn rounds(emulator: &Emulator, env: &[(&str, &str)], rounds: u64, seed: u64) -> 
     ledger
 }
 
-fn list_all(port: u16) -> Vec<Value> {
+fn list_all(emulator: &Emulator) -> Vec<Value> {
     let mut users = Vec::new();
     let mut cursor: Option<String> = None;
     for _ in 0..10_000 {
@@ -367,7 +286,8 @@ fn list_all(port: u16) -> Vec<Value> {
             Some(c) => format!("{USERS}?limit=100&cursor={c}"),
             None => format!("{USERS}?limit=100"),
         };
-        let reply = invoke(port, &Shape::HttpV2.event("GET", &path, None)).expect("list answers");
+        let reply =
+            invoke(emulator, &Shape::HttpV2.event("GET", &path, None)).expect("list answers");
         assert_eq!(reply.status, 200, "list: {}", reply.text());
         let page = reply.json();
         users.extend(page["users"].as_array().cloned().unwrap_or_default());
@@ -386,11 +306,8 @@ fn verify(emulator: &Emulator, env: &[(&str, &str)], ledger: &Ledger) -> Vec<Val
         "unexpected answers: {:#?}",
         ledger.failures
     );
-    let port = emulator_port(emulator);
-    let _fresh: Vec<Process> = (0..PROCESSES)
-        .map(|_| Process::start(emulator, env))
-        .collect();
-    let users = list_all(port);
+    let _fresh: Vec<Function> = (0..PROCESSES).map(|_| start(emulator, env)).collect();
+    let users = list_all(emulator);
     let mut seen_ids = HashSet::new();
     let mut unknown: Vec<(String, String)> = ledger.unknown_creates.clone();
     let mut listed_emails = HashSet::new();
@@ -428,7 +345,7 @@ fn verify(emulator: &Emulator, env: &[(&str, &str)], ledger: &Ledger) -> Vec<Val
             unknown.swap_remove(index);
         }
         let reply = invoke(
-            port,
+            emulator,
             &Shape::RestV1.event("GET", &format!("{USERS}/{id}"), None),
         )
         .expect("read answers");
@@ -442,8 +359,8 @@ fn verify(emulator: &Emulator, env: &[(&str, &str)], ledger: &Ledger) -> Vec<Val
     // Email claims: taken exactly when a listed user has the email.
     for email in &ledger.emails {
         let body = json!({"name": "Claim check", "email": email.to_uppercase()}).to_string();
-        let reply =
-            invoke(port, &Shape::HttpV2.event("POST", USERS, Some(&body))).expect("create answers");
+        let reply = invoke(emulator, &Shape::HttpV2.event("POST", USERS, Some(&body)))
+            .expect("create answers");
         let expected = if listed_emails.contains(email) {
             409
         } else {
@@ -463,7 +380,7 @@ fn verify(emulator: &Emulator, env: &[(&str, &str)], ledger: &Ledger) -> Vec<Val
         if expected == 201 {
             let id = reply.json()["id"].as_str().unwrap_or_default().to_owned();
             let deleted = invoke(
-                port,
+                emulator,
                 &Shape::HttpV2.event("DELETE", &format!("{USERS}/{id}"), None),
             )
             .expect("delete answers");

@@ -78,16 +78,19 @@ impl DynamoStore {
     }
 
     /// Builds the client once, from the environment (region, credentials),
-    /// with [`sdk_settings`]; `endpoint` overrides the service URL (a local
+    /// with [`sdk_settings`] and the invocation's X-Ray trace header on every
+    /// request; `endpoint` overrides the service URL (a local
     /// DynamoDB-compatible server).
     pub async fn connect(table: impl Into<String>, endpoint: Option<&str>) -> Self {
         let (retry, timeouts) = sdk_settings();
-        let shared = aws_config::defaults(BehaviorVersion::latest())
+        let sdk_config = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(retry)
             .timeout_config(timeouts)
             .load()
             .await;
-        let mut config = aws_sdk_dynamodb::config::Builder::from(&shared);
+        // The invocation's trace header on every call (shared::trace).
+        let mut config = aws_sdk_dynamodb::config::Builder::from(&sdk_config)
+            .interceptor(shared::trace::TraceHeader);
         if let Some(endpoint) = endpoint {
             config = config.endpoint_url(endpoint);
         }
