@@ -9,6 +9,7 @@
 //! - [`Function`]: a function binary running against the emulator.
 //! - [`events`]: REST v1 and HTTP API v2 events built from real payloads.
 //! - [`HttpReply`]: a function's answer, whatever the event shape.
+//! - `wire`: the one HTTP POST to the emulator (plain socket, with a deadline).
 //! - [`require_tool`]: skip on a laptop without a tool, fail under CI.
 //! - [`dynamo`]: a DynamoDB-compatible server (moto) and the users table.
 
@@ -16,6 +17,7 @@ pub mod dynamo;
 pub mod events;
 mod process;
 mod reply;
+mod wire;
 
 pub use events::Shape;
 pub use process::{Emulator, Function, Invocation, free_port, require_tool, workspace_root};

@@ -63,7 +63,6 @@ pub(crate) fn wait_for_port(port: u16, child: &mut Child, what: &str) {
 pub struct Emulator {
     child: Child,
     port: u16,
-    agent: ureq::Agent,
 }
 
 /// The raw outcome of one invocation through the emulator.
@@ -113,12 +112,7 @@ impl Emulator {
             .spawn()
             .expect("cargo lambda watch starts");
         wait_for_port(port, &mut child, "cargo lambda watch");
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(60)))
-            .build()
-            .new_agent();
-        Some(Self { child, port, agent })
+        Some(Self { child, port })
     }
 
     /// The value of `AWS_LAMBDA_RUNTIME_API` for function `name`.
@@ -126,20 +120,13 @@ impl Emulator {
         format!("http://127.0.0.1:{}/.rt/{name}", self.port)
     }
 
-    /// Invokes function `name` with `payload` (any JSON) and waits for it.
+    /// Invokes function `name` with `payload` (any JSON) and waits for it
+    /// (at most a minute).
     pub fn invoke_raw(&self, name: &str, payload: &str) -> Invocation {
-        let url = format!(
-            "http://127.0.0.1:{}/2015-03-31/functions/{name}/invocations",
-            self.port
-        );
-        let mut response = self
-            .agent
-            .post(&url)
-            .header("content-type", "application/json")
-            .send(payload)
+        let (status, body) = self
+            .post(name, payload, Duration::from_secs(60))
             .unwrap_or_else(|e| panic!("invoke {name}: {e}"));
-        let status = response.status().as_u16();
-        let text = response.body_mut().read_to_string().expect("invoke body");
+        let text = String::from_utf8_lossy(&body).into_owned();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
         Invocation { status, body }
     }
@@ -148,25 +135,22 @@ impl Emulator {
     /// the invocation is cut off (the function process died with it, or
     /// the answer did not come in time) or ends in a Lambda error.
     pub fn try_request(&self, name: &str, event: &Value, deadline: Duration) -> Option<HttpReply> {
-        let url = format!(
-            "http://127.0.0.1:{}/2015-03-31/functions/{name}/invocations",
-            self.port
-        );
-        let mut response = self
-            .agent
-            .post(&url)
-            .config()
-            .timeout_global(Some(deadline))
-            .build()
-            .header("content-type", "application/json")
-            .send(event.to_string())
-            .ok()?;
-        if response.status() != 200 {
+        let (status, body) = self.post(name, &event.to_string(), deadline).ok()?;
+        if status != 200 {
             return None;
         }
-        let text = response.body_mut().read_to_string().ok()?;
-        let document: Value = serde_json::from_str(&text).ok()?;
+        let document: Value = serde_json::from_slice(&body).ok()?;
         Some(HttpReply::from_lambda(&document))
+    }
+
+    fn post(
+        &self,
+        name: &str,
+        payload: &str,
+        deadline: Duration,
+    ) -> std::io::Result<(u16, Vec<u8>)> {
+        let path = format!("/2015-03-31/functions/{name}/invocations");
+        crate::wire::post(self.port, &path, payload, deadline)
     }
 
     /// Invokes with an HTTP event and reads the HTTP answer out of the result.
