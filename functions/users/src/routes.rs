@@ -6,7 +6,7 @@ use std::time::SystemTime;
 use serde::Serialize;
 use shared::http::{StatusCode, header};
 use shared::{ApiError, ErrorBody, FieldError, HandlerResult, Request, Response, Router, get};
-use utoipa::{OpenApi, ToSchema};
+use utoipa::{IntoResponses, OpenApi, ToSchema};
 
 use crate::AppState;
 use crate::cursor;
@@ -39,6 +39,36 @@ pub fn router() -> Router<AppState> {
 )]
 pub struct UsersApi;
 
+/// How any route can fail in the store (OpenAPI responses).
+#[derive(IntoResponses)]
+#[allow(dead_code, reason = "describes responses only; ApiError builds them")]
+enum StoreFailure {
+    #[response(status = 500, description = "Internal error")]
+    Internal(ErrorBody),
+    #[response(status = 503, description = "The store is unavailable; retry later")]
+    Unavailable(ErrorBody),
+}
+
+/// How a route taking a JSON user rejects the body (OpenAPI responses).
+#[derive(IntoResponses)]
+#[allow(dead_code, reason = "describes responses only; ApiError builds them")]
+enum BodyRejected {
+    #[response(status = 400, description = "The body is not JSON")]
+    NotJson(ErrorBody),
+    #[response(
+        status = 413,
+        description = "The body is larger than the configured maximum"
+    )]
+    TooLarge(ErrorBody),
+    #[response(
+        status = 415,
+        description = "The body is not declared as application/json"
+    )]
+    NotDeclaredJson(ErrorBody),
+    #[response(status = 422, description = "The body fails validation")]
+    Invalid(ErrorBody),
+}
+
 /// One page of users.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserPage {
@@ -58,13 +88,9 @@ pub struct UserPage {
     responses(
         (status = 201, description = "Created", body = User,
             headers(("location" = String, description = "Where the new user lives"))),
-        (status = 400, description = "The body is not JSON", body = ErrorBody),
         (status = 409, description = "The email is used by another user", body = ErrorBody),
-        (status = 413, description = "The body is larger than the configured maximum", body = ErrorBody),
-        (status = 415, description = "The body is not declared as application/json", body = ErrorBody),
-        (status = 422, description = "The body fails validation", body = ErrorBody),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The store is unavailable; retry later", body = ErrorBody),
+        BodyRejected,
+        StoreFailure,
     )
 )]
 async fn create_user(request: Request, state: Arc<AppState>) -> HandlerResult {
@@ -94,8 +120,7 @@ async fn create_user(request: Request, state: Arc<AppState>) -> HandlerResult {
         (status = 200, description = "A page of users", body = UserPage),
         (status = 400, description = "The cursor is not one this API issued", body = ErrorBody),
         (status = 422, description = "The limit is out of range", body = ErrorBody),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The store is unavailable; retry later", body = ErrorBody),
+        StoreFailure,
     )
 )]
 async fn list_users(request: Request, state: Arc<AppState>) -> HandlerResult {
@@ -131,8 +156,7 @@ async fn list_users(request: Request, state: Arc<AppState>) -> HandlerResult {
     responses(
         (status = 200, description = "The user", body = User),
         (status = 404, description = "No such user", body = ErrorBody),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The store is unavailable; retry later", body = ErrorBody),
+        StoreFailure,
     )
 )]
 async fn get_user(request: Request, state: Arc<AppState>) -> HandlerResult {
@@ -153,14 +177,10 @@ async fn get_user(request: Request, state: Arc<AppState>) -> HandlerResult {
     request_body(content = UserInput, content_type = "application/json"),
     responses(
         (status = 200, description = "The updated user", body = User),
-        (status = 400, description = "The body is not JSON", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody),
         (status = 409, description = "The email is used by another user", body = ErrorBody),
-        (status = 413, description = "The body is larger than the configured maximum", body = ErrorBody),
-        (status = 415, description = "The body is not declared as application/json", body = ErrorBody),
-        (status = 422, description = "The body fails validation", body = ErrorBody),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The store is unavailable; retry later", body = ErrorBody),
+        BodyRejected,
+        StoreFailure,
     )
 )]
 async fn replace_user(request: Request, state: Arc<AppState>) -> HandlerResult {
@@ -182,8 +202,7 @@ async fn replace_user(request: Request, state: Arc<AppState>) -> HandlerResult {
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such user", body = ErrorBody),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The store is unavailable; retry later", body = ErrorBody),
+        StoreFailure,
     )
 )]
 async fn delete_user(request: Request, state: Arc<AppState>) -> HandlerResult {

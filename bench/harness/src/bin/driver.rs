@@ -27,6 +27,7 @@ use std::fs::File;
 use std::net::SocketAddr;
 use std::process::Stdio;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bench_harness::args::{Args, fail};
@@ -81,6 +82,8 @@ struct Api {
     name: String,
     queue: Mutex<mpsc::UnboundedReceiver<(String, Bytes)>>,
     seen: mpsc::UnboundedSender<Seen>,
+    /// Invocations handed out, for unique trace headers.
+    traces: AtomicU64,
 }
 
 /// A Runtime API listening on its own loopback port.
@@ -103,6 +106,7 @@ impl RuntimeApi {
             name: name.to_owned(),
             queue: Mutex::new(queue_rx),
             seen: seen_tx,
+            traces: AtomicU64::new(0),
         });
         let server = tokio::spawn(async move {
             // Dropping the set (when the server task is aborted) ends every connection.
@@ -172,9 +176,17 @@ async fn serve(
                 r#"{"errorMessage":"shutting down"}"#,
             ));
         };
-        let deadline_ms = SystemTime::now()
+        let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() + 900_000);
+            .unwrap_or_default();
+        let deadline_ms = now.as_millis() + 900_000;
+        // A new trace header per invocation, as Lambda sends: a runtime that
+        // copies it into the environment pays for that here too.
+        let serial = api.traces.fetch_add(1, Ordering::Relaxed);
+        let trace_id = format!(
+            "Root=1-{:08x}-{serial:024x};Parent={serial:016x};Sampled=0",
+            now.as_secs()
+        );
         let arn = format!(
             "arn:aws:lambda:us-east-1:123456789012:function:{}",
             api.name
@@ -184,10 +196,7 @@ async fn serve(
             .header("lambda-runtime-aws-request-id", &id)
             .header("lambda-runtime-deadline-ms", deadline_ms.to_string())
             .header("lambda-runtime-invoked-function-arn", arn)
-            .header(
-                "lambda-runtime-trace-id",
-                "Root=1-5e9f0c65-1de4d666d4dd26aced652b6c;Parent=53995c3f42cd8ad8;Sampled=0",
-            )
+            .header("lambda-runtime-trace-id", trace_id)
             .body(Full::new(event))
             .expect("a valid response");
         return Ok(response);

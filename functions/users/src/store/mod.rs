@@ -1,11 +1,13 @@
 //! Where users live, behind one small trait.
 //!
 //! Backends: [`sqlite`] (the embedded default, a local file, for local
-//! runs) and [`dynamodb`] (production, selected by `USERS_TABLE`).
+//! runs) and `dynamodb` (production, selected by `USERS_TABLE`; cargo
+//! feature `dynamodb`, on by default).
 //! Every backend keeps the same contract: emails unique ignoring case, even
 //! under concurrent writes; `list` in id order (creation order) with keyset
 //! pagination that never skips or repeats a user.
 
+#[cfg(feature = "dynamodb")]
 pub mod dynamodb;
 pub mod sqlite;
 
