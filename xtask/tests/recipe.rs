@@ -20,6 +20,7 @@ const COPIED: &[&str] = &[
     "xtask",
     "bench/axum-peer",
     "bench/harness",
+    "vendor",
 ];
 
 fn copy_tree(from: &Path, to: &Path) {
