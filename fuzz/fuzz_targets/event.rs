@@ -78,7 +78,13 @@ fuzz_target!(|data: &[u8]| {
     // Detection alone must agree with the full adaptation.
     let detected = event::detect(payload);
     match event::adapt(payload, "fuzz-invocation") {
-        Err(_) => assert!(detected.is_err()),
+        Err(not_http) => {
+            assert_eq!(detected, Err(not_http.clone()));
+            // The Lambda error names no Rust type.
+            let diagnostic = lambda_runtime::Diagnostic::from(not_http);
+            assert!(!diagnostic.error_type.contains("::"), "{diagnostic:?}");
+            assert!(!diagnostic.error_message.contains("::"), "{diagnostic:?}");
+        }
         Ok((source, request)) => {
             let detected = detected.expect("adapt accepted what detect refused");
             match (detected, source) {

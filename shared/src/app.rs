@@ -10,6 +10,7 @@ use std::time::Instant;
 use aws_lambda_events::encodings::Body;
 use http::Method;
 use lambda_runtime::{LambdaEvent, service_fn};
+use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
 use crate::config::Config;
@@ -187,12 +188,78 @@ where
         tracing::error!(%error, "start-up failed");
     })?;
     let app = Arc::new(App::new(router, state, config));
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| {
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Payload>| {
         let app = Arc::clone(&app);
         let LambdaEvent { payload, context } = event;
         crate::trace::scope(context.xray_trace_id, async move {
-            app.invoke(payload.get(), &context.request_id).await
+            match payload {
+                Payload::Json(raw) => app.invoke(raw.get(), &context.request_id).await,
+                Payload::NotJson(reason) => {
+                    tracing::warn!(
+                        request_id = context.request_id,
+                        reason,
+                        "payload is not JSON"
+                    );
+                    Err(NotHttpEvent::NotJson(reason))
+                }
+            }
         })
     }))
     .await
+}
+
+/// A Lambda payload as lambda_runtime hands it over: the JSON text, kept
+/// raw for [`event::adapt`], or why it is not JSON.
+///
+/// Reading never fails: lambda_runtime would answer a payload it cannot
+/// read with a Lambda error whose `errorType` is its own Rust type name.
+/// AWS never delivers one (Invoke refuses a body that is not JSON), but a
+/// local caller can; this way it gets `InvalidJsonPayload` from
+/// [`NotHttpEvent`], with serde_json's reason.
+#[derive(Debug)]
+enum Payload {
+    Json(Box<RawValue>),
+    NotJson(String),
+}
+
+impl<'de> Deserialize<'de> for Payload {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(match Box::<RawValue>::deserialize(deserializer) {
+            Ok(raw) => Self::Json(raw),
+            Err(error) => Self::NotJson(error.to_string()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Payload;
+    use serde::Deserialize;
+
+    /// Read as lambda_runtime reads a payload: one value from the bytes,
+    /// trailing data not checked.
+    fn read(bytes: &[u8]) -> Payload {
+        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+        Payload::deserialize(&mut deserializer).expect("reading a payload never fails")
+    }
+
+    #[test]
+    fn every_payload_reads_as_json_text_or_the_reason_it_is_not() {
+        let cases: [(&[u8], Result<&str, &str>); 6] = [
+            (br#"{"httpMethod":"GET"}"#, Ok(r#"{"httpMethod":"GET"}"#)),
+            (b" [1, 2] ", Ok("[1, 2]")),
+            (b"{} {}", Ok("{}")),
+            (b"not JSON", Err("expected ident at line 1 column 2")),
+            (b"{\"a\":\xff}", Err("expected value at line 1 column 6")),
+            (b"", Err("EOF while parsing a value at line 1 column 0")),
+        ];
+        for (bytes, expected) in cases {
+            let outcome = match read(bytes) {
+                Payload::Json(raw) => Ok(raw.get().to_owned()),
+                Payload::NotJson(reason) => Err(reason),
+            };
+            let expected = expected.map(str::to_owned).map_err(str::to_owned);
+            assert_eq!(outcome, expected, "{}", String::from_utf8_lossy(bytes));
+        }
+    }
 }

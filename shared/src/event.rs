@@ -39,15 +39,32 @@ pub enum Source {
 }
 
 /// A payload that is not an HTTP event at all: answered with a Lambda error.
-#[derive(Debug)]
-pub struct NotHttpEvent;
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotHttpEvent {
+    /// Not JSON, with serde_json's reason (`expected value at line 1 column 1`).
+    NotJson(String),
+    /// JSON, but not an HTTP event (an SQS batch, `42`, `[]`...).
+    Unsupported,
+}
+
+impl NotHttpEvent {
+    /// Tells the two apart for a payload that is not an HTTP event: only on
+    /// that error path is the payload read a second time.
+    fn of(payload: &str) -> Self {
+        match serde_json::from_str::<IgnoredAny>(payload) {
+            Err(error) if error.is_syntax() || error.is_eof() => Self::NotJson(error.to_string()),
+            _ => Self::Unsupported,
+        }
+    }
+}
 
 impl fmt::Display for NotHttpEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(
-            "unsupported event: expected an API Gateway (REST or HTTP API), \
-             Function URL or ALB HTTP event",
-        )
+        match self {
+            Self::NotJson(reason) => write!(f, "payload is not valid JSON ({reason}): expected "),
+            Self::Unsupported => f.write_str("unsupported event: expected "),
+        }?;
+        f.write_str("an API Gateway (REST or HTTP API), Function URL or ALB HTTP event")
     }
 }
 
@@ -55,8 +72,12 @@ impl std::error::Error for NotHttpEvent {}
 
 impl From<NotHttpEvent> for lambda_runtime::Diagnostic {
     fn from(error: NotHttpEvent) -> Self {
+        let error_type = match error {
+            NotHttpEvent::NotJson(_) => "InvalidJsonPayload",
+            NotHttpEvent::Unsupported => "UnsupportedEvent",
+        };
         Self {
-            error_type: "UnsupportedEvent".into(),
+            error_type: error_type.into(),
             error_message: error.to_string(),
         }
     }
@@ -308,9 +329,9 @@ fn check_header_count(payload: &str) -> Result<(), (bool, ApiError)> {
 pub fn detect(payload: &str) -> Result<Source, NotHttpEvent> {
     // serde would also read a struct from a JSON array: only objects are events.
     if !payload.trim_start().starts_with('{') {
-        return Err(NotHttpEvent);
+        return Err(NotHttpEvent::of(payload));
     }
-    let probe: Probe<'_> = serde_json::from_str(payload).map_err(|_| NotHttpEvent)?;
+    let probe: Probe<'_> = serde_json::from_str(payload).map_err(|_| NotHttpEvent::of(payload))?;
     let context = probe.request_context.as_ref();
     if context.is_some_and(|c| c.elb) {
         return Ok(Source::Alb { multi_value: false });
@@ -322,7 +343,7 @@ pub fn detect(payload: &str) -> Result<Source, NotHttpEvent> {
     if probe.http_method.is_some() && context.is_some() {
         return Ok(Source::RestV1);
     }
-    Err(NotHttpEvent)
+    Err(NotHttpEvent::Unsupported)
 }
 
 /// Parses a payload of a known source into a [`Request`].

@@ -1,7 +1,7 @@
 //! Event adaptation over real payloads (see `fixtures/README.md` for where
 //! each file comes from): source detection, and every field of the request.
 
-use shared::event::{Source, adapt, detect};
+use shared::event::{NotHttpEvent, Source, adapt, detect};
 use shared::http::Method;
 
 struct Case {
@@ -298,6 +298,40 @@ fn non_http_events_are_refused() {
         r#"{"detail-type":"Scheduled Event","source":"aws.events"}"#,
     ];
     for payload in cases {
-        assert!(detect(payload).is_err(), "{payload}");
+        assert_eq!(detect(payload), Err(NotHttpEvent::Unsupported), "{payload}");
     }
+}
+
+#[test]
+fn payloads_that_are_not_json_say_so_without_rust_names() {
+    let cases: [(&str, &str); 5] = [
+        ("<html>", "expected value at line 1 column 1"),
+        ("this is not JSON", "expected ident at line 1 column 2"),
+        (
+            r#"{"httpMethod":"#,
+            "EOF while parsing a value at line 1 column 14",
+        ),
+        ("{\"a\":1,}", "key must be a string at line 1 column 8"),
+        ("", "EOF while parsing a value at line 1 column 0"),
+    ];
+    for (payload, reason) in cases {
+        let error = detect(payload).expect_err(payload);
+        assert_eq!(error, NotHttpEvent::NotJson(reason.into()), "{payload}");
+        let diagnostic = lambda_runtime::Diagnostic::from(error.clone());
+        assert_eq!(diagnostic.error_type, "InvalidJsonPayload");
+        assert_eq!(
+            diagnostic.error_message,
+            format!(
+                "payload is not valid JSON ({reason}): expected an API Gateway \
+                 (REST or HTTP API), Function URL or ALB HTTP event"
+            )
+        );
+        assert!(!diagnostic.error_message.contains("::"), "{payload}");
+    }
+    // Nested deeper than serde_json's recursion limit is still JSON: the
+    // probe skips it, it is not parsed.
+    let deep = "[".repeat(200) + &"]".repeat(200);
+    assert_eq!(detect(&deep), Err(NotHttpEvent::Unsupported));
+    let unsupported = lambda_runtime::Diagnostic::from(NotHttpEvent::Unsupported);
+    assert_eq!(unsupported.error_type, "UnsupportedEvent");
 }

@@ -726,21 +726,38 @@ fn a_payload_that_is_not_json_is_a_lambda_error_and_the_process_survives() {
     let harness = Harness {
         emulator: &emulator,
     };
-    for payload in [
-        "this is not JSON",
-        "{\"httpMethod\":",
-        "\u{feff}{}",
-        "{} {}",
+    // (AWS never delivers such a payload: Invoke refuses a body that is not
+    // JSON with InvalidRequestContentException. Local callers can.)
+    for (payload, error_type, reason) in [
+        (
+            "this is not JSON",
+            "InvalidJsonPayload",
+            "payload is not valid JSON (expected ident at line 1 column 2)",
+        ),
+        (
+            "{\"httpMethod\":",
+            "InvalidJsonPayload",
+            "payload is not valid JSON (EOF while parsing a value at line 1 column 14)",
+        ),
+        (
+            "\u{feff}{}",
+            "InvalidJsonPayload",
+            "payload is not valid JSON (expected value at line 1 column 1)",
+        ),
+        // Trailing data after a document is not read (lambda_runtime reads
+        // one value): `{}` is JSON, and no HTTP event.
+        ("{} {}", "UnsupportedEvent", "unsupported event"),
     ] {
         let invocation = emulator.invoke_raw("users", payload);
         assert_eq!(invocation.status, 500, "{payload:?}: {}", invocation.body);
-        // lambda_runtime names its own error type here; AWS never delivers
-        // such a payload (Invoke refuses a body that is not JSON with
-        // InvalidRequestContentException), so only local callers see it.
-        assert!(
-            invocation.body["errorType"].is_string(),
-            "{payload:?}: {}",
-            invocation.body
+        assert_eq!(invocation.body["errorType"], error_type, "{payload:?}");
+        let message = invocation.body["errorMessage"].as_str().unwrap_or_default();
+        assert_eq!(
+            message,
+            format!(
+                "{reason}: expected an API Gateway (REST or HTTP API), Function URL or ALB HTTP event"
+            ),
+            "{payload:?}"
         );
         harness.still_serves(payload);
     }

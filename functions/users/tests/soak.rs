@@ -390,7 +390,10 @@ impl Client<'_> {
         match hostile.status {
             None => {
                 self.tally.lambda_errors += 1;
-                if invocation.status != 500 || !invocation.body["errorType"].is_string() {
+                let error_type = invocation.body["errorType"].as_str();
+                if invocation.status != 500
+                    || !matches!(error_type, Some("UnsupportedEvent" | "InvalidJsonPayload"))
+                {
                     self.tally.fail(format!(
                         "{}: expected a Lambda error, got {} {}",
                         hostile.label, invocation.status, invocation.body
