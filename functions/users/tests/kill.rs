@@ -28,8 +28,10 @@ use serde_json::{Value, json};
 use testkit::dynamo::{Moto, TEST_ENV};
 use testkit::{Emulator, Function, HttpReply, Shape};
 
+mod common;
+use common::{Rng, USERS, list_all, setting};
+
 const BIN: &str = env!("CARGO_BIN_EXE_users");
-const USERS: &str = "/api/v1/users";
 /// Function processes serving at once.
 const PROCESSES: usize = 2;
 /// Client threads per round.
@@ -38,28 +40,6 @@ const CLIENTS: u64 = 4;
 const ROUND: Duration = Duration::from_millis(1_500);
 /// A request cut off by a kill is given up after this long.
 const CUT_OFF: Duration = Duration::from_secs(4);
-
-fn setting(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(default)
-}
-
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n.max(1)
-    }
-}
 
 /// One invocation with a deadline: `None` when it is cut off (the function
 /// died with the request, or the answer did not come in time).
@@ -118,7 +98,7 @@ impl Client<'_> {
     }
 
     fn step(&mut self) {
-        let shape = Shape::ALL[usize::from(self.rng.below(2) == 1)];
+        let shape = self.rng.shape();
         let ids: Vec<String> = self
             .ledger
             .by_id
@@ -276,27 +256,6 @@ fn rounds(emulator: &Emulator, env: &[(&str, &str)], rounds: u64, seed: u64) -> 
         ledger.failures.extend(part.failures);
     }
     ledger
-}
-
-fn list_all(emulator: &Emulator) -> Vec<Value> {
-    let mut users = Vec::new();
-    let mut cursor: Option<String> = None;
-    for _ in 0..10_000 {
-        let path = match &cursor {
-            Some(c) => format!("{USERS}?limit=100&cursor={c}"),
-            None => format!("{USERS}?limit=100"),
-        };
-        let reply =
-            invoke(emulator, &Shape::HttpV2.event("GET", &path, None)).expect("list answers");
-        assert_eq!(reply.status, 200, "list: {}", reply.text());
-        let page = reply.json();
-        users.extend(page["users"].as_array().cloned().unwrap_or_default());
-        match page["next_cursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => return users,
-        }
-    }
-    panic!("listing never ended");
 }
 
 /// The checks on fresh processes; returns the listed users.

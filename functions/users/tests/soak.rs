@@ -9,11 +9,11 @@
 //! invocation reported); at the end every acknowledged
 //! user is stored, readable and unchanged, and nothing else is stored.
 //!
-//! Bounded and loopback only. Ignored by `cargo test`; `tests/hardening.sh`
-//! runs it:
+//! Bounded and loopback only. `cargo test` runs 5,000 invocations (about
+//! 20 s); the long run:
 //!
 //! ```sh
-//! SOAK_INVOCATIONS=100000 cargo test --release -p users --test soak -- --ignored --nocapture
+//! SOAK_INVOCATIONS=100000 cargo test --release -p users --test soak -- --nocapture
 //! ```
 //!
 //! Settings (environment): `SOAK_INVOCATIONS` (default 5,000),
@@ -30,45 +30,10 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 use testkit::{Emulator, Function, HttpReply, Shape};
 
+mod common;
+use common::{Rng, USERS, list_all, setting};
+
 const BIN: &str = env!("CARGO_BIN_EXE_users");
-const USERS: &str = "/api/v1/users";
-
-fn setting(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .map(|v| {
-            v.trim()
-                .replace('_', "")
-                .parse()
-                .unwrap_or_else(|_| panic!("{name}={v} is not a number"))
-        })
-        .unwrap_or(default)
-}
-
-/// xorshift64*: a seeded, dependency-free generator; the run is repeatable
-/// per thread (the interleaving between threads is not).
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-
-    fn shape(&mut self) -> Shape {
-        Shape::ALL[usize::from(self.below(2) == 1)]
-    }
-}
 
 /// A hostile invocation and what it must be answered with.
 struct Hostile {
@@ -417,29 +382,7 @@ impl Client<'_> {
     }
 }
 
-/// Every user, following `next_cursor` to the end.
-fn list_all(emulator: &Emulator) -> Vec<Value> {
-    let mut users = Vec::new();
-    let mut cursor: Option<String> = None;
-    for _ in 0..100_000 {
-        let path = match &cursor {
-            Some(c) => format!("{USERS}?limit=100&cursor={c}"),
-            None => format!("{USERS}?limit=100"),
-        };
-        let reply = emulator.request("users", &Shape::HttpV2.event("GET", &path, None));
-        assert_eq!(reply.status, 200, "list: {}", reply.text());
-        let page = reply.json();
-        users.extend(page["users"].as_array().cloned().unwrap_or_default());
-        match page["next_cursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => return users,
-        }
-    }
-    panic!("listing never ended");
-}
-
 #[test]
-#[ignore = "soak: run by tests/hardening.sh (SOAK_INVOCATIONS sets the size)"]
 fn soak_good_and_hostile_invocations() {
     let total = setting("SOAK_INVOCATIONS", 5_000);
     let threads = setting("SOAK_THREADS", 4).max(1);
