@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Instant;
 
-use aws_lambda_events::encodings::Body;
 use http::Method;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde::{Deserialize, Deserializer};
@@ -15,10 +14,10 @@ use serde_json::value::RawValue;
 
 use crate::config::Config;
 use crate::error::{ApiError, BoxError};
-use crate::event::{self, NotHttpEvent};
+use crate::event::{self, LambdaResponse, NotHttpEvent};
 use crate::request::Request;
-use crate::response::{LambdaResponse, Response};
-use crate::router::{RouteInfo, Router};
+use crate::response::Response;
+use crate::router::{self, RouteInfo, Router};
 
 /// A function's router, its long-lived state and the HTTP settings.
 #[derive(Debug)]
@@ -82,11 +81,11 @@ impl<S: Send + Sync + 'static> App<S> {
             latency_ms = started.elapsed().as_secs_f64() * 1000.0,
             "request"
         );
-        Ok(response.into_lambda(source))
+        Ok(LambdaResponse::new(response, source))
     }
 
     /// Answers one request: body limit, routing, handler (a panic is a
-    /// 500), `HEAD` without body, CORS headers.
+    /// 500), the cause of a 5xx logged, `HEAD` without body, CORS headers.
     pub async fn handle(&self, request: Request) -> Response {
         let method = request.method.clone();
         // Only what CORS reads survives the move into the handler; cloning
@@ -100,22 +99,31 @@ impl<S: Send + Sync + 'static> App<S> {
                 cors_headers.insert(name, value.clone());
             }
         }
-        let mut response = if request.body.len() > self.config.max_body_bytes {
-            ApiError::PayloadTooLarge(self.config.max_body_bytes).into_response()
+        let result = if request.body.len() > self.config.max_body_bytes {
+            Err(ApiError::PayloadTooLarge(self.config.max_body_bytes))
         } else {
-            match contain_panics(self.router.call(request, Arc::clone(&self.state))).await {
-                Ok(Ok(response)) => response,
-                Ok(Err(error)) => error.into_response(),
-                Err(()) => ApiError::internal("request handler panicked").into_response(),
-            }
+            contain_panics(self.router.call(request, Arc::clone(&self.state)))
+                .await
+                .unwrap_or_else(|()| Err(ApiError::internal("request handler panicked")))
         };
-        if method == Method::HEAD {
-            response.body = Body::Empty;
+        if let Err(error) = &result {
+            log_fault(error);
         }
+        let mut response = router::respond(&method, result);
         self.config
             .cors
             .apply(&method, &cors_headers, &mut response);
         response
+    }
+}
+
+/// Logs the cause of a 5xx, the one place faults are logged; the client
+/// only gets the generic message.
+fn log_fault(error: &ApiError) {
+    match error {
+        ApiError::Unavailable(cause) => tracing::error!(error = %cause, "dependency unavailable"),
+        ApiError::Internal(cause) => tracing::error!(error = %cause, "internal error"),
+        _ => {}
     }
 }
 

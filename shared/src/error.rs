@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use http::{Method, StatusCode, header};
+use http::{Method, StatusCode};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -68,7 +68,7 @@ pub struct ErrorBody {
 }
 
 impl ApiError {
-    /// A 500 from any error; the cause is logged when the response is built.
+    /// A 500 from any error; the app logs the cause, the client gets a generic message.
     pub fn internal(cause: impl Into<BoxError>) -> Self {
         Self::Internal(cause.into())
     }
@@ -88,10 +88,10 @@ impl ApiError {
         }
     }
 
-    /// Builds the JSON response, logging the cause of a 5xx.
-    pub fn into_response(self) -> Response {
-        let status = self.status();
-        let message = match &self {
+    /// The `message` of the response body: what went wrong, for a client
+    /// mistake; a generic text for a fault (its cause is never sent).
+    pub fn message(&self) -> String {
+        match self {
             Self::BadRequest(m)
             | Self::NotFound(m)
             | Self::Conflict(m)
@@ -101,47 +101,52 @@ impl ApiError {
                 format!("request body is too large; the limit is {max} bytes")
             }
             Self::Validation(_) => "request validation failed".to_owned(),
-            Self::Unavailable(cause) => {
-                tracing::error!(error = %cause, "dependency unavailable");
-                "service temporarily unavailable; retry later".to_owned()
-            }
-            Self::Internal(cause) => {
-                tracing::error!(error = %cause, "internal error");
-                "internal server error".to_owned()
-            }
-        };
-        let allow = match &self {
-            Self::MethodNotAllowed(allow) => Some(allow_header(allow)),
-            _ => None,
-        };
+            Self::Unavailable(_) => "service temporarily unavailable; retry later".to_owned(),
+            Self::Internal(_) => "internal server error".to_owned(),
+        }
+    }
+
+    /// Builds the JSON response. The `Allow` header of a 405 is the
+    /// router's ([`crate::router::respond`]); logging a 5xx's cause is the
+    /// app's ([`crate::App::handle`]).
+    pub fn into_response(self) -> Response {
+        let status = self.status();
+        let message = self.message();
         let errors = match self {
             Self::Validation(errors) => Some(errors),
             _ => None,
         };
-        let response = Response::json(status, &ErrorBody { message, errors });
-        match allow {
-            Some(allow) => response.with_header(header::ALLOW, &allow),
-            None => response,
-        }
+        Response::json(status, &ErrorBody { message, errors })
     }
 }
 
-/// `GET, HEAD, OPTIONS`: the value of an `Allow` header.
-pub(crate) fn allow_header(methods: &[Method]) -> String {
-    methods
-        .iter()
-        .map(Method::as_str)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+/// Fields of a 422 that its `Display` names.
+const MAX_FIELDS_SHOWN: usize = 5;
 
+/// For logs: the status and why. A client mistake shows its message (a 422
+/// also the names of its failed fields); a fault its cause, which the client never sees.
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let status = self.status();
         match self {
-            Self::Unavailable(cause) | Self::Internal(cause) => {
-                write!(f, "{}: {cause}", self.status())
+            Self::Unavailable(cause) | Self::Internal(cause) => write!(f, "{status}: {cause}"),
+            Self::Validation(errors) if !errors.is_empty() => {
+                // Field names only, a few, shortened: a hostile body can
+                // fail on thousands of fields, with huge unknown keys.
+                write!(f, "{status}: {} (", self.message())?;
+                for (n, error) in errors.iter().take(MAX_FIELDS_SHOWN).enumerate() {
+                    let field = match error.field.char_indices().nth(64) {
+                        Some((end, _)) => &error.field[..end],
+                        None => &error.field,
+                    };
+                    write!(f, "{}{field}", if n == 0 { "" } else { ", " })?;
+                }
+                match errors.len().saturating_sub(MAX_FIELDS_SHOWN) {
+                    0 => f.write_str(")"),
+                    more => write!(f, " and {more} more)"),
+                }
             }
-            _ => write!(f, "{}", self.status()),
+            _ => write!(f, "{status}: {}", self.message()),
         }
     }
 }
@@ -227,9 +232,47 @@ mod tests {
     }
 
     #[test]
-    fn method_not_allowed_carries_allow() {
-        let response = ApiError::MethodNotAllowed(vec![Method::GET, Method::HEAD]).into_response();
-        assert_eq!(response.status, StatusCode::METHOD_NOT_ALLOWED);
-        assert_eq!(response.header("allow"), Some("GET, HEAD"));
+    fn display_says_why() {
+        let cases: Vec<(ApiError, &str)> = vec![
+            (
+                ApiError::BadRequest("request body is not valid base64".into()),
+                "400 Bad Request: request body is not valid base64",
+            ),
+            (
+                ApiError::MethodNotAllowed(vec![Method::GET]),
+                "405 Method Not Allowed: method not allowed on this path",
+            ),
+            (
+                ApiError::PayloadTooLarge(10),
+                "413 Payload Too Large: request body is too large; the limit is 10 bytes",
+            ),
+            (
+                ApiError::Validation(vec![
+                    FieldError::new("name", "must not be empty"),
+                    FieldError::new("email", "must be an email address"),
+                ]),
+                "422 Unprocessable Entity: request validation failed (name, email)",
+            ),
+            (
+                ApiError::Validation(
+                    (0..8)
+                        .map(|n| FieldError::new(format!("k{n}"), "unknown field"))
+                        .collect(),
+                ),
+                "422 Unprocessable Entity: request validation failed \
+                 (k0, k1, k2, k3, k4 and 3 more)",
+            ),
+            (
+                ApiError::internal("disk on fire"),
+                "500 Internal Server Error: disk on fire",
+            ),
+            (
+                ApiError::Unavailable("table throttled".into()),
+                "503 Service Unavailable: table throttled",
+            ),
+        ];
+        for (error, expected) in cases {
+            assert_eq!(error.to_string(), expected);
+        }
     }
 }

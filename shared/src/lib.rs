@@ -8,17 +8,20 @@
 //! logged and answered with a generic 500; the process keeps serving.
 //!
 //! # Layout
-//! - [`event`]: detect the event source, adapt the payload into a [`Request`].
+//! - [`event`]: the wire format both ways: detect the event source, adapt
+//!   the payload into a [`Request`], answer in the source's shape
+//!   ([`LambdaResponse`]).
 //! - [`request`]: the request model (headers, query, params, body, JSON).
-//! - [`router`]: path-then-method routing, nesting, 404/405/HEAD/OPTIONS.
-//! - [`response`]: JSON helpers and the per-source response shapes.
+//! - [`router`]: path-then-method routing, nesting, 404/405 + `Allow`,
+//!   HEAD, OPTIONS.
+//! - [`response`]: the handler-facing [`Response`] and its JSON helpers.
 //! - [`error`]: [`ApiError`], one enum mapped to HTTP statuses.
 //! - [`cors`]: allowed origins and the CORS headers on every response.
 //! - [`config`]: settings read once at start-up.
 //! - [`logging`]: tracing set-up honouring Lambda's log controls.
 //! - [`trace`]: the invocation's X-Ray trace header, for AWS SDK clients
 //!   ([`trace::TraceHeader`] with the `aws-sdk` feature).
-//! - [`app`]: one invocation end to end, and [`run`].
+//! - [`app`]: one invocation end to end (5xx causes logged there), and [`run`].
 //!
 //! # Example
 //! ```
@@ -40,6 +43,8 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod app;
 pub mod config;
 pub mod cors;
@@ -54,8 +59,9 @@ pub mod trace;
 pub use app::{App, run};
 pub use config::Config;
 pub use error::{ApiError, BoxError, ErrorBody, FieldError};
+pub use event::LambdaResponse;
 pub use request::Request;
-pub use response::{LambdaResponse, Response};
+pub use response::Response;
 pub use router::{HandlerResult, MethodRouter, RouteInfo, Router, delete, get, patch, post, put};
 
 /// Re-exported so functions and tests name the same `http` types.

@@ -3,7 +3,9 @@
 //! Rules decided here, once: a trailing slash is ignored (`/users` and
 //! `/users/` are one route, no redirect); an unknown path is 404; a known
 //! path with another method is 405 with `Allow`; `HEAD` runs the GET handler
-//! and drops the body; `OPTIONS` is answered by the router (204 + `Allow`).
+//! and drops the body ([`respond`]); `OPTIONS` is answered by the router
+//! (204 + `Allow`). A bad route panics at registration, naming the caller's
+//! line (`#[track_caller]`).
 
 use std::fmt;
 use std::future::Future;
@@ -16,7 +18,7 @@ use utoipa::openapi::{OpenApi, OpenApiBuilder};
 
 use crate::error::ApiError;
 use crate::request::Request;
-use crate::response::Response;
+use crate::response::{Body, Response};
 
 /// What a handler returns: a response, or an error answered as JSON.
 pub type HandlerResult = Result<Response, ApiError>;
@@ -49,6 +51,7 @@ macro_rules! method_fns {
     ($($name:ident => $method:ident),* $(,)?) => {
         $(
             #[doc = concat!("Routes `", stringify!($method), "` to `handler`.")]
+            #[track_caller]
             pub fn $name<S, H, F>(handler: H) -> MethodRouter<S>
             where
                 S: Send + Sync + 'static,
@@ -62,6 +65,7 @@ macro_rules! method_fns {
         impl<S: Send + Sync + 'static> MethodRouter<S> {
             $(
                 #[doc = concat!("Adds `", stringify!($method), "` to this path.")]
+                #[track_caller]
                 pub fn $name<H, F>(self, handler: H) -> Self
                 where
                     H: Fn(Request, Arc<S>) -> F + Send + Sync + 'static,
@@ -84,6 +88,7 @@ impl<S: Send + Sync + 'static> MethodRouter<S> {
     }
 
     /// Routes `method` to `handler`. Registering a method twice panics.
+    #[track_caller]
     pub fn on<H, F>(mut self, method: Method, handler: H) -> Self
     where
         H: Fn(Request, Arc<S>) -> F + Send + Sync + 'static,
@@ -192,8 +197,10 @@ impl<S: Send + Sync + 'static> Router<S> {
             .unwrap_or_else(|| OpenApiBuilder::new().build())
     }
 
-    /// Adds a route. Panics at start-up on a bad template: not starting with
-    /// `/`, pre-0.8 `:param` / `*rest` syntax, or a conflict with another route.
+    /// Adds a route. Panics at start-up, at the caller's line, on a bad
+    /// template: not starting with `/`, pre-0.8 `:param` / `*rest` syntax,
+    /// or a conflict with another route.
+    #[track_caller]
     pub fn route(mut self, path: &str, methods: MethodRouter<S>) -> Self {
         let path = normalize_template(path);
         check_syntax(&path);
@@ -206,20 +213,20 @@ impl<S: Send + Sync + 'static> Router<S> {
 
     /// Mounts every route of `group` under `prefix` (like FastAPI's
     /// `include_router(router, prefix=...)`): `/` in the group becomes `prefix`.
-    pub fn nest(self, prefix: &str, group: Router<S>) -> Self {
+    #[track_caller]
+    pub fn nest(mut self, prefix: &str, group: Router<S>) -> Self {
         let prefix = normalize_template(prefix);
         let prefix = if prefix == "/" { "" } else { prefix.as_str() };
-        group
-            .routes
-            .into_iter()
-            .fold(self, |router, (path, methods)| {
-                let joined = if path == "/" {
-                    prefix.to_owned()
-                } else {
-                    format!("{prefix}{path}")
-                };
-                router.route(&joined, methods)
-            })
+        // A loop, not a fold: a closure would end the `#[track_caller]` chain.
+        for (path, methods) in group.routes {
+            let joined = if path == "/" {
+                prefix.to_owned()
+            } else {
+                format!("{prefix}{path}")
+            };
+            self = self.route(&joined, methods);
+        }
+        self
     }
 
     /// Every route with its methods, in registration order.
@@ -268,10 +275,9 @@ impl<S: Send + Sync + 'static> Router<S> {
                 request.params = params;
                 handler(request, state).await
             }
-            Match::Methods(allowed) if request.method == Method::OPTIONS => {
-                Ok(Response::no_content()
-                    .with_header(http::header::ALLOW, &crate::error::allow_header(&allowed)))
-            }
+            Match::Methods(allowed) if request.method == Method::OPTIONS => Ok(
+                Response::no_content().with_header(http::header::ALLOW, &allow_header(&allowed)),
+            ),
             Match::Methods(allowed) => Err(ApiError::MethodNotAllowed(allowed)),
             Match::NotFound => Err(ApiError::NotFound(format!(
                 "no route for {}",
@@ -279,6 +285,35 @@ impl<S: Send + Sync + 'static> Router<S> {
             ))),
         }
     }
+}
+
+/// The response for the outcome of a `method` request: an error becomes its
+/// JSON body, a 405 with `Allow`; the answer to `HEAD` loses its body (the
+/// GET handler ran, see [`Router::call`]).
+pub fn respond(method: &Method, result: HandlerResult) -> Response {
+    let mut response = match result {
+        Ok(response) => response,
+        Err(ApiError::MethodNotAllowed(allowed)) => {
+            let allow = allow_header(&allowed);
+            ApiError::MethodNotAllowed(allowed)
+                .into_response()
+                .with_header(http::header::ALLOW, &allow)
+        }
+        Err(error) => error.into_response(),
+    };
+    if *method == Method::HEAD {
+        response.body = Body::Empty;
+    }
+    response
+}
+
+/// `GET, HEAD, OPTIONS`: the value of an `Allow` header.
+fn allow_header(methods: &[Method]) -> String {
+    methods
+        .iter()
+        .map(Method::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn truncate(text: &str, max: usize) -> &str {
@@ -289,6 +324,7 @@ fn truncate(text: &str, max: usize) -> &str {
 }
 
 /// `/users/` -> `/users`; `` -> `/`.
+#[track_caller]
 fn normalize_template(path: &str) -> String {
     let trimmed = path.trim_end_matches('/');
     if trimmed.is_empty() {
@@ -306,6 +342,7 @@ fn normalize_request_path(path: &str) -> &str {
 }
 
 /// matchit 0.8+ reads `:id` and `*rest` as literals: catch the old syntax loudly.
+#[track_caller]
 fn check_syntax(path: &str) {
     for segment in path.split('/') {
         if segment.starts_with(':') || segment.starts_with('*') {
@@ -319,6 +356,34 @@ fn check_syntax(path: &str) {
                 "route `{path}` uses the pre-0.8 `{segment}` syntax, which matchit treats as \
                  literal text; write `{hint}` instead"
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::StatusCode;
+
+    #[test]
+    fn method_not_allowed_carries_allow() {
+        let response = respond(
+            &Method::GET,
+            Err(ApiError::MethodNotAllowed(vec![Method::GET, Method::HEAD])),
+        );
+        assert_eq!(response.status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(response.header("allow"), Some("GET, HEAD"));
+    }
+
+    #[test]
+    fn head_answers_have_no_body() {
+        let cases = [
+            Ok(Response::ok(&"a body")),
+            Err(ApiError::NotFound("no route for /x".into())),
+        ];
+        for result in cases {
+            let response = respond(&Method::HEAD, result);
+            assert_eq!(response.body, Body::Empty);
         }
     }
 }

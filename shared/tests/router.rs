@@ -9,6 +9,7 @@ use shared::http::Method;
 use shared::{
     ApiError, App, Config, HandlerResult, Request, Response, Router, cors::Cors, delete, get, post,
 };
+use testkit::block_on;
 
 #[derive(Debug, Default)]
 struct Counter(AtomicUsize);
@@ -48,13 +49,6 @@ fn request(method: Method, path: &str) -> Request {
         path: path.into(),
         ..Request::default()
     }
-}
-
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("runtime")
-        .block_on(future)
 }
 
 #[test]
@@ -262,7 +256,7 @@ fn routes_lists_templates_and_methods() {
 
 #[test]
 fn registration_errors_fail_loudly_at_start_up() {
-    let cases: [(&str, fn()); 5] = [
+    let cases: [(&str, fn()); 6] = [
         ("pre-0.8 `:id`", || {
             let _ = Router::<Counter>::new().route("/users/:id", get(echo));
         }),
@@ -277,12 +271,59 @@ fn registration_errors_fail_loudly_at_start_up() {
                 .route("/users/{id}", get(echo))
                 .route("/users/{name}", post(echo));
         }),
+        ("a conflict made by nesting", || {
+            let group = Router::<Counter>::new().route("/{name}", post(echo));
+            let _ = Router::<Counter>::new()
+                .route("/users/{id}", get(echo))
+                .nest("/users", group);
+        }),
         ("a method twice", || {
             let _ = Router::<Counter>::new().route("/users", get(echo).get(echo));
         }),
     ];
     for (label, register) in cases {
-        let outcome = std::panic::catch_unwind(register);
+        let (outcome, location) = panic_location(register);
         assert!(outcome.is_err(), "{label} must panic at registration");
+        // `#[track_caller]`: the panic names the line that registered the
+        // route, in this file, not a line inside the router.
+        let location = location.unwrap_or_default();
+        assert!(
+            location.starts_with(concat!(file!(), ":")),
+            "{label}: panicked at {location}, expected the caller's line in {}",
+            file!()
+        );
     }
+}
+
+thread_local! {
+    static PANICKED_AT: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f`, returning its outcome and, if it panicked, where (`file:line`).
+/// The hook records panics of this thread only; others go to the default hook.
+fn panic_location(f: fn()) -> (std::thread::Result<()>, Option<String>) {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let recorded = PANICKED_AT.with(|at| {
+                let mut at = at.borrow_mut();
+                at.as_mut().map(|slot| {
+                    *slot = info
+                        .location()
+                        .map(|l| format!("{}:{}", l.file(), l.line()))
+                        .unwrap_or_default();
+                })
+            });
+            if recorded.is_none() {
+                default(info);
+            }
+        }));
+    });
+    PANICKED_AT.with(|at| *at.borrow_mut() = Some(String::new()));
+    let outcome = std::panic::catch_unwind(f);
+    let location = PANICKED_AT
+        .with(|at| at.borrow_mut().take())
+        .filter(|l| !l.is_empty());
+    (outcome, location)
 }

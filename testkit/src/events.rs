@@ -50,62 +50,155 @@ fn split_query(path: &str) -> (&str, &str) {
     path.split_once('?').unwrap_or((path, ""))
 }
 
-/// The article's REST v1 event with method, path, headers, query and body replaced.
+/// The article's REST v1 event with method, path, headers, query and body
+/// replaced: [`RestV1Event`] with only a `Host` header and `headers`.
 pub fn rest_v1(method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Value {
-    let mut event: Value =
-        serde_json::from_str(ARTICLE_EVENT).expect("the article's event is JSON");
-    let (path, query) = split_query(path);
-    event["httpMethod"] = json!(method);
-    event["path"] = json!(path);
-    event["resource"] = json!("/{proxy+}");
-    event["requestContext"]["httpMethod"] = json!(method);
-    event["requestContext"]["resourcePath"] = json!("/{proxy+}");
-    event["body"] = body.map_or(Value::Null, |b| json!(b));
-    let mut single = serde_json::Map::new();
-    let mut multi = serde_json::Map::new();
-    single.insert(
-        "Host".into(),
-        json!("gy415nuibc.execute-api.us-east-1.amazonaws.com"),
-    );
-    multi.insert(
-        "Host".into(),
-        json!(["gy415nuibc.execute-api.us-east-1.amazonaws.com"]),
-    );
+    let mut event = RestV1Event::article().request(method, path).body(body);
+    event.clear_headers();
     for (name, value) in headers {
-        single.insert((*name).into(), json!(value));
-        multi
-            .entry(*name)
-            .or_insert_with(|| json!([]))
-            .as_array_mut()
-            .expect("array")
-            .push(json!(value));
+        event = event.header(name, value);
     }
-    event["headers"] = Value::Object(single);
-    event["multiValueHeaders"] = Value::Object(multi);
-    // API Gateway REST decodes the query string before handing it over.
-    let mut single_query = serde_json::Map::new();
-    let mut multi_query = serde_json::Map::new();
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        single_query.insert(key.into(), json!(value));
-        multi_query
-            .entry(key)
-            .or_insert_with(|| json!([]))
-            .as_array_mut()
-            .expect("array")
-            .push(json!(value));
+    event.build()
+}
+
+/// The one REST v1 (API Gateway proxy) event builder, from a template:
+/// the article's event by default. Tests use it through [`rest_v1`],
+/// scripts through `cargo run -q -p testkit --bin event`.
+#[derive(Debug, Clone)]
+pub struct RestV1Event {
+    event: Value,
+    /// Header names set by [`RestV1Event::header`] (lowercase): a second
+    /// value of one of these is added, not replacing the first.
+    added: Vec<String>,
+}
+
+impl RestV1Event {
+    /// The original article's event (`GET /ping`), as AWS's REST proxy example sends it.
+    pub fn article() -> Self {
+        Self::from_template(
+            serde_json::from_str(ARTICLE_EVENT).expect("the article's event is JSON"),
+        )
     }
-    event["queryStringParameters"] = if single_query.is_empty() {
-        Value::Null
-    } else {
-        Value::Object(single_query)
-    };
-    event["multiValueQueryStringParameters"] = if multi_query.is_empty() {
-        Value::Null
-    } else {
-        Value::Object(multi_query)
-    };
-    event
+
+    /// Starts from `template`, a REST v1 event.
+    pub fn from_template(template: Value) -> Self {
+        Self {
+            event: template,
+            added: Vec::new(),
+        }
+    }
+
+    /// Sets the method and the path; the query string of `path` becomes
+    /// both query maps, percent-decoded as API Gateway REST hands them over
+    /// (`null` without one).
+    pub fn request(mut self, method: &str, path: &str) -> Self {
+        let (path, query) = split_query(path);
+        let event = &mut self.event;
+        event["httpMethod"] = json!(method);
+        event["path"] = json!(path);
+        event["resource"] = json!("/{proxy+}");
+        event["requestContext"]["httpMethod"] = json!(method);
+        event["requestContext"]["resourcePath"] = json!("/{proxy+}");
+        let mut single = serde_json::Map::new();
+        let mut multi = serde_json::Map::new();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let (key, value) = (decode(key), decode(value));
+            single.insert(key.clone(), json!(value));
+            push(&mut multi, key, &value);
+        }
+        let or_null = |map: serde_json::Map<String, Value>| {
+            if map.is_empty() {
+                Value::Null
+            } else {
+                Value::Object(map)
+            }
+        };
+        event["queryStringParameters"] = or_null(single);
+        event["multiValueQueryStringParameters"] = or_null(multi);
+        self
+    }
+
+    /// Drops every header of the template but `Host` (the default
+    /// execute-api host when the template has none).
+    pub fn clear_headers(&mut self) {
+        let host = self.event["headers"]
+            .as_object()
+            .and_then(|h| h.iter().find(|(n, _)| n.eq_ignore_ascii_case("host")))
+            .and_then(|(_, v)| v.as_str())
+            .unwrap_or("gy415nuibc.execute-api.us-east-1.amazonaws.com")
+            .to_owned();
+        self.event["headers"] = json!({ "Host": host });
+        self.event["multiValueHeaders"] = json!({ "Host": [host] });
+        self.added.clear();
+    }
+
+    /// Sets a header: the template's values of that name (any case) are
+    /// replaced; values added by earlier calls are kept, so a repeated name
+    /// is listed in `multiValueHeaders` (and `headers` holds the last).
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        let lower = name.to_ascii_lowercase();
+        for key in ["headers", "multiValueHeaders"] {
+            if !self.event[key].is_object() {
+                self.event[key] = json!({});
+            }
+        }
+        if !self.added.contains(&lower) {
+            for key in ["headers", "multiValueHeaders"] {
+                if let Some(map) = self.event[key].as_object_mut() {
+                    map.retain(|n, _| !n.eq_ignore_ascii_case(name));
+                }
+            }
+            self.added.push(lower);
+        }
+        // A repeated name keeps the spelling of its first value.
+        let key = |map: &serde_json::Map<String, Value>| {
+            map.keys()
+                .find(|n| n.eq_ignore_ascii_case(name))
+                .cloned()
+                .unwrap_or_else(|| name.to_owned())
+        };
+        if let Some(single) = self.event["headers"].as_object_mut() {
+            single.insert(key(single), json!(value));
+        }
+        if let Some(multi) = self.event["multiValueHeaders"].as_object_mut() {
+            push(multi, key(multi), value);
+        }
+        self
+    }
+
+    /// Sets the body (`null` for none), sent as text.
+    pub fn body(mut self, body: Option<&str>) -> Self {
+        self.event["body"] = body.map_or(Value::Null, |b| json!(b));
+        self.event["isBase64Encoded"] = json!(false);
+        self
+    }
+
+    /// Sets `requestContext.requestId`, the request id the function logs.
+    pub fn request_id(mut self, id: &str) -> Self {
+        self.event["requestContext"]["requestId"] = json!(id);
+        self
+    }
+
+    /// The event.
+    pub fn build(self) -> Value {
+        self.event
+    }
+}
+
+/// Appends `value` to the list of `key`.
+fn push(map: &mut serde_json::Map<String, Value>, key: String, value: &str) {
+    let values = map.entry(key).or_insert_with(|| json!([]));
+    if let Some(values) = values.as_array_mut() {
+        values.push(json!(value));
+    }
+}
+
+/// Percent-decodes one query component (`+` is a space), as API Gateway does.
+fn decode(raw: &str) -> String {
+    percent_encoding::percent_decode_str(&raw.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// An HTTP API v2 event as cargo-lambda's watcher builds it (`$default` stage).
@@ -142,4 +235,57 @@ pub fn http_v2(method: &str, path: &str, headers: &[(&str, &str)], body: Option<
         event["body"] = json!(body);
     }
     event
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rest_v1_builder_sets_what_it_is_given() {
+        let event = RestV1Event::article()
+            .request("POST", "/api/v1/users?tag=a%20b&tag=c+d&empty=")
+            .body(Some(r#"{"name":"Ada"}"#))
+            .header("content-type", "text/plain")
+            .header("X-Twice", "1")
+            .header("x-twice", "2")
+            .request_id("id-1")
+            .build();
+        assert_eq!(event["httpMethod"], "POST");
+        assert_eq!(event["path"], "/api/v1/users");
+        assert_eq!(event["requestContext"]["httpMethod"], "POST");
+        assert_eq!(event["requestContext"]["requestId"], "id-1");
+        assert_eq!(event["body"], r#"{"name":"Ada"}"#);
+        assert_eq!(
+            event["queryStringParameters"],
+            json!({"tag": "c d", "empty": ""})
+        );
+        assert_eq!(
+            event["multiValueQueryStringParameters"],
+            json!({"tag": ["a b", "c d"], "empty": [""]})
+        );
+        // The template's `Content-Type` is replaced, whatever its case.
+        assert_eq!(event["headers"]["content-type"], "text/plain");
+        assert!(event["headers"].get("Content-Type").is_none());
+        assert_eq!(
+            event["multiValueHeaders"]["content-type"],
+            json!(["text/plain"])
+        );
+        assert_eq!(event["multiValueHeaders"]["X-Twice"], json!(["1", "2"]));
+        assert_eq!(event["headers"]["X-Twice"], "2");
+        // The template's other headers stay.
+        assert_eq!(event["headers"]["headerName"], "headerValue");
+    }
+
+    #[test]
+    fn test_events_carry_only_the_headers_given() {
+        let event = rest_v1("GET", "/ping", &[("accept", "a/b")], None);
+        assert_eq!(
+            event["headers"],
+            json!({"Host": "gy415nuibc.execute-api.us-east-1.amazonaws.com", "accept": "a/b"})
+        );
+        assert_eq!(event["body"], Value::Null);
+        assert_eq!(event["queryStringParameters"], Value::Null);
+        assert_eq!(event["multiValueQueryStringParameters"], Value::Null);
+    }
 }

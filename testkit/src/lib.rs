@@ -5,20 +5,32 @@
 //! invocation for the function process polling `/.rt/<name>/...`.
 //!
 //! # Layout
-//! - [`Emulator`]: starts the emulator on a free loopback port, invokes.
-//! - [`Function`]: a function binary running against the emulator.
-//! - [`events`]: REST v1 and HTTP API v2 events built from real payloads.
-//! - [`HttpReply`]: a function's answer, whatever the event shape.
+//! - [`Emulator`], [`Function`]: the emulator on a free loopback port, and
+//!   function binaries polling it (`process`).
+//! - [`events`]: REST v1 and HTTP API v2 events built from real payloads
+//!   (the one REST v1 builder; `cargo run -p testkit --bin event` prints one).
+//! - [`HttpReply`]: a function's answer, whatever the event shape (`reply`).
 //! - `wire`: the one HTTP POST to the emulator (plain socket, with a deadline).
 //! - [`require_tool`]: skip on a laptop without a tool, fail under CI.
 //! - [`dynamo`]: a DynamoDB-compatible server (moto) and the users table.
+//! - [`users`]: the `users` binary started on SQLite or DynamoDB.
+//! - [`hostile`]: table-driven hostile inputs and the checks on their answers.
+//! - [`block_on`]: async code from a synchronous test.
+//! - `bin/event.rs`: the REST v1 event builder as a command, for scripts.
+//! - `bin/panicking-function.rs`: a function whose handler panics.
 
+#![warn(missing_docs)]
+
+mod block_on;
 pub mod dynamo;
 pub mod events;
+pub mod hostile;
 mod process;
 mod reply;
+pub mod users;
 mod wire;
 
+pub use block_on::block_on;
 pub use events::Shape;
 pub use process::{Emulator, Function, Invocation, free_port, require_tool, workspace_root};
 pub use reply::HttpReply;

@@ -25,8 +25,9 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Value, json};
-use testkit::dynamo::{Moto, TEST_ENV};
-use testkit::{Emulator, Function, HttpReply, Shape};
+use testkit::dynamo::Moto;
+use testkit::users::{Store, start_users};
+use testkit::{Emulator, Function, HttpReply, Shape, block_on};
 
 mod common;
 use common::{Rng, USERS, list_all, setting};
@@ -45,10 +46,6 @@ const CUT_OFF: Duration = Duration::from_secs(4);
 /// died with the request, or the answer did not come in time).
 fn invoke(emulator: &Emulator, event: &Value) -> Option<HttpReply> {
     emulator.try_request("users", event, CUT_OFF)
-}
-
-fn start(emulator: &Emulator, env: &[(&str, &str)]) -> Function {
-    Function::start(emulator, "users", BIN, env)
 }
 
 /// A user's stored state: `None` = no such user, else (name, email).
@@ -202,9 +199,9 @@ impl Client<'_> {
 }
 
 /// Runs the rounds: clients write while processes are killed and restarted.
-fn rounds(emulator: &Emulator, env: &[(&str, &str)], rounds: u64, seed: u64) -> Ledger {
+fn rounds(emulator: &Emulator, store: Store<'_>, rounds: u64, seed: u64) -> Ledger {
     let processes: Vec<Mutex<Function>> = (0..PROCESSES)
-        .map(|_| Mutex::new(start(emulator, env)))
+        .map(|_| Mutex::new(start_users(emulator, BIN, store, &[])))
         .collect();
     let mut clients: Vec<Client> = (0..CLIENTS)
         .map(|thread| Client {
@@ -236,7 +233,7 @@ fn rounds(emulator: &Emulator, env: &[(&str, &str)], rounds: u64, seed: u64) -> 
                 let victim = usize::try_from(killer.below(PROCESSES as u64)).unwrap_or(0);
                 let mut process = processes[victim].lock().expect("process");
                 process.kill();
-                *process = start(emulator, env);
+                *process = start_users(emulator, BIN, store, &[]);
                 kills += 1;
             }
             std::thread::sleep(ROUND.saturating_sub(started.elapsed()));
@@ -259,13 +256,15 @@ fn rounds(emulator: &Emulator, env: &[(&str, &str)], rounds: u64, seed: u64) -> 
 }
 
 /// The checks on fresh processes; returns the listed users.
-fn verify(emulator: &Emulator, env: &[(&str, &str)], ledger: &Ledger) -> Vec<Value> {
+fn verify(emulator: &Emulator, store: Store<'_>, ledger: &Ledger) -> Vec<Value> {
     assert!(
         ledger.failures.is_empty(),
         "unexpected answers: {:#?}",
         ledger.failures
     );
-    let _fresh: Vec<Function> = (0..PROCESSES).map(|_| start(emulator, env)).collect();
+    let _fresh: Vec<Function> = (0..PROCESSES)
+        .map(|_| start_users(emulator, BIN, store, &[]))
+        .collect();
     let users = list_all(emulator);
     let mut seen_ids = HashSet::new();
     let mut unknown: Vec<(String, String)> = ledger.unknown_creates.clone();
@@ -366,14 +365,14 @@ fn sqlite_keeps_whole_users_when_the_process_is_killed_mid_request() {
     };
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("users.sqlite3");
-    let env = [("USERS_DB_PATH", db.to_str().expect("utf-8 path"))];
+    let store = Store::Sqlite(&db);
     let ledger = rounds(
         &emulator,
-        &env,
+        store,
         setting("KILL_ROUNDS", 6),
         setting("KILL_SEED", 7),
     );
-    let users = verify(&emulator, &env, &ledger);
+    let users = verify(&emulator, store, &ledger);
 
     let connection = rusqlite::Connection::open(&db).expect("open the database");
     let integrity: String = connection
@@ -388,14 +387,6 @@ fn sqlite_keeps_whole_users_when_the_process_is_killed_mid_request() {
         Some(users.len()),
         "rows vs listed"
     );
-}
-
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(future)
 }
 
 type Item = HashMap<String, AttributeValue>;
@@ -438,19 +429,14 @@ fn dynamodb_keeps_whole_users_and_claims_when_the_process_is_killed_mid_request(
     };
     let table = "users-kill";
     block_on(moto.create_users_table(table));
-    let endpoint = moto.endpoint();
-    let mut env = vec![
-        ("USERS_TABLE", table),
-        ("DYNAMODB_ENDPOINT", endpoint.as_str()),
-    ];
-    env.extend_from_slice(TEST_ENV);
+    let store = Store::Dynamo { moto: &moto, table };
     let ledger = rounds(
         &emulator,
-        &env,
+        store,
         setting("KILL_ROUNDS", 6),
         setting("KILL_SEED", 7),
     );
-    let users = verify(&emulator, &env, &ledger);
+    let users = verify(&emulator, store, &ledger);
 
     let items = block_on(scan(&moto, table));
     let user_items: HashMap<String, &Item> = items

@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use serde_json::{Value, json};
+use testkit::users::{Store, start_users};
 use testkit::{Emulator, Function, HttpReply, Shape};
 
 mod common;
@@ -393,12 +394,9 @@ fn soak_good_and_hostile_invocations() {
     };
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("users.sqlite3");
-    let db_env = [
-        ("USERS_DB_PATH", db.to_str().expect("utf-8 path")),
-        ("AWS_LAMBDA_LOG_LEVEL", "error"),
-    ];
+    let quiet = [("AWS_LAMBDA_LOG_LEVEL", "error")];
     let processes: Vec<Mutex<Function>> = (0..process_count)
-        .map(|_| Mutex::new(Function::start(&emulator, "users", BIN, &db_env)))
+        .map(|_| Mutex::new(start_users(&emulator, BIN, Store::Sqlite(&db), &quiet)))
         .collect();
     // Every process is polling before the clock starts.
     let probe = Shape::HttpV2.event("GET", "/api/v1/users?limit=1", None);

@@ -1,0 +1,118 @@
+//! Decoders for the pieces of an event: the stage prefix of a path,
+//! percent-encoding, query strings and maps, headers, base64 bodies. Each
+//! undecodable piece is a 400 naming it.
+
+use std::borrow::Cow;
+
+use aws_lambda_events::query_map::QueryMap;
+use base64::Engine as _;
+use http::{HeaderMap, header};
+use percent_encoding::percent_decode_str;
+use serde_json::Value;
+
+use crate::error::ApiError;
+
+/// Removes a named stage (`/dev/ping` -> `/ping`); `$default` has none in the path.
+pub(super) fn strip_stage<'a>(raw_path: &'a str, stage: Option<&str>) -> &'a str {
+    let Some(stage) = stage.filter(|s| !s.is_empty() && *s != "$default") else {
+        return raw_path;
+    };
+    match raw_path
+        .strip_prefix('/')
+        .and_then(|p| p.strip_prefix(stage))
+    {
+        Some("") => "/",
+        Some(rest) if rest.starts_with('/') => rest,
+        _ => raw_path,
+    }
+}
+
+/// Percent-decodes a path once; the result must be UTF-8.
+pub(super) fn decode_path(raw: &str) -> Result<String, ApiError> {
+    match percent_decode_str(raw).decode_utf8() {
+        Ok(Cow::Borrowed(path)) => Ok(path.to_owned()),
+        Ok(Cow::Owned(path)) => Ok(path),
+        Err(_) => Err(ApiError::BadRequest(
+            "request path is not valid UTF-8 after percent-decoding".into(),
+        )),
+    }
+}
+
+/// Decodes one `application/x-www-form-urlencoded` component (`+` is a space).
+pub(super) fn decode_component(raw: &str) -> Result<String, ApiError> {
+    let spaced = raw.replace('+', " ");
+    percent_decode_str(&spaced)
+        .decode_utf8()
+        .map(Cow::into_owned)
+        .map_err(|_| ApiError::BadRequest("query string is not valid UTF-8 after decoding".into()))
+}
+
+/// Parses a raw query string (`a=1&b=2&a=3`), keeping repeated keys in order.
+pub(super) fn parse_query(raw: &str) -> Result<Vec<(String, String)>, ApiError> {
+    raw.split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            Ok((decode_component(key)?, decode_component(value)?))
+        })
+        .collect()
+}
+
+/// Every (key, value) of a query map; a key sent with no values is left out.
+///
+/// Not `QueryMap::iter`: it indexes each key's first value and panics on a
+/// key with none (`"key": []` in an event). Its serialised form is a plain
+/// map of value lists, safe to walk.
+pub(super) fn query_pairs(map: &QueryMap) -> Vec<(String, String)> {
+    if map.is_empty() {
+        return Vec::new();
+    }
+    let Ok(Value::Object(entries)) = serde_json::to_value(map) else {
+        return Vec::new();
+    };
+    entries
+        .into_iter()
+        .flat_map(|(key, values)| {
+            let values = match values {
+                Value::Array(values) => values,
+                other => vec![other],
+            };
+            values.into_iter().filter_map(move |value| match value {
+                Value::String(value) => Some((key.clone(), value)),
+                _ => None,
+            })
+        })
+        .collect()
+}
+
+/// Adds the single-value headers that the multi-value map does not already hold.
+pub(super) fn merge_missing(into: &mut HeaderMap, from: HeaderMap) {
+    for (name, value) in from {
+        if let Some(name) = name
+            && !into.contains_key(&name)
+        {
+            into.insert(name, value);
+        }
+    }
+}
+
+/// The `Host` header, when it is text.
+pub(super) fn host(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// The body as bytes: as sent, or base64-decoded when flagged.
+pub(super) fn decode_body(body: Option<String>, is_base64: bool) -> Result<Vec<u8>, ApiError> {
+    let Some(body) = body else {
+        return Ok(Vec::new());
+    };
+    if !is_base64 {
+        return Ok(body.into_bytes());
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(body.as_bytes())
+        .map_err(|_| ApiError::BadRequest("request body is not valid base64".into()))
+}
