@@ -9,6 +9,8 @@
 //! out" and the page's document URL carry the API Gateway stage when there
 //! is one (`/dev/openapi.json`), the known FastAPI-on-Lambda pitfall.
 
+#![warn(missing_docs)]
+
 use std::sync::Arc;
 
 use serde_json::{Value, json};

@@ -3,6 +3,8 @@
 //! The body is exactly the original FastAPI app's; clients and uptime
 //! checks compare it byte for byte.
 
+#![warn(missing_docs)]
+
 use std::sync::Arc;
 
 use serde::Serialize;

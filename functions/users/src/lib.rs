@@ -1,11 +1,14 @@
 //! `users`: the `/api/v1/users` resource.
 //!
 //! # Layout
-//! - [`routes`]: the router and its handlers (start here to add a route).
+//! - [`routes`]: the router, its handlers and the [`AppState`] they share
+//!   (start here to add a route).
 //! - [`model`]: the user, and validation of client input (422s).
 //! - [`cursor`]: opaque pagination cursors (400 when tampered with).
 //! - [`store`]: the [`store::UserStore`] trait and its backends.
 //! - [`config`]: which store to open, from the environment.
+
+#![warn(missing_docs)]
 
 pub mod config;
 pub mod cursor;
@@ -13,11 +16,4 @@ pub mod model;
 pub mod routes;
 pub mod store;
 
-pub use routes::router;
-
-/// What every request of this function shares: the store, opened once.
-#[derive(Debug)]
-pub struct AppState {
-    /// The users store chosen at start-up.
-    pub store: Box<dyn store::UserStore>,
-}
+pub use routes::{AppState, router};

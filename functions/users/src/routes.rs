@@ -8,9 +8,9 @@ use shared::http::{StatusCode, header};
 use shared::{ApiError, ErrorBody, FieldError, HandlerResult, Request, Response, Router, get};
 use utoipa::{IntoResponses, OpenApi, ToSchema};
 
-use crate::AppState;
 use crate::cursor;
 use crate::model::{User, UserInput};
+use crate::store::UserStore;
 
 /// Where the group is mounted, like FastAPI's `include_router(prefix=...)`.
 pub const PREFIX: &str = "/api/v1/users";
@@ -18,6 +18,13 @@ pub const PREFIX: &str = "/api/v1/users";
 pub const DEFAULT_LIMIT: usize = 20;
 /// Largest accepted `limit`.
 pub const MAX_LIMIT: usize = 100;
+
+/// What every request of this function shares: the store, opened once.
+#[derive(Debug)]
+pub struct AppState {
+    /// The users store chosen at start-up.
+    pub store: Box<dyn UserStore>,
+}
 
 /// The routes of this function, mounted at [`PREFIX`], with their OpenAPI
 /// description.
