@@ -73,16 +73,24 @@ def echo_body(size):
     return text if text != "{}" else candidate
 
 
-def rest_v1(base, method, path, body=None):
-    event = json.loads(json.dumps(base))
-    event["httpMethod"] = method
-    event["path"] = path
-    event["resource"] = path
-    event["requestContext"]["httpMethod"] = method
-    event["requestContext"]["resourcePath"] = path
-    if body is not None:
-        event["body"] = body
-    return event
+class RestV1Builder:
+    """REST v1 events from testkit's builder, the one the tests use
+    (``testkit::events::RestV1Event``, through its ``event`` binary), on a
+    template event written to ``work/events``."""
+
+    def __init__(self, root, release, work, template):
+        subprocess.run(["cargo", "build", "-q", "-p", "testkit", "--bin", "event"], cwd=root, check=True)
+        self.binary = release.parent / "debug" / "event"
+        self.template = work / "events" / "template-v1.json"
+        self.template.parent.mkdir(parents=True, exist_ok=True)
+        self.template.write_text(json.dumps(template, indent=2))
+
+    def event(self, method, path, body=None):
+        command = [str(self.binary), "--template", str(self.template), "--", method, path]
+        if body is not None:
+            command.append("-")
+        done = subprocess.run(command, input=body or "", capture_output=True, text=True, check=True)
+        return json.loads(done.stdout)
 
 
 def http_v2(base, method, path, body=None):
@@ -97,7 +105,7 @@ def http_v2(base, method, path, body=None):
     return event
 
 
-def write_events(root, work):
+def write_events(root, release, work):
     """Writes every event to ``work/events`` and returns their paths by name.
 
     The REST v1 events derive from the article's event minus its one header
@@ -109,19 +117,20 @@ def write_events(root, work):
     v1["multiValueHeaders"].pop("", None)
     v1["headers"].pop("", None)
     v2 = json.loads((fixtures / "http-v2-aws-example.json").read_text())
+    rest_v1 = RestV1Builder(root, release, work, v1).event
     events = {
         "article-verbatim": article,
         "ping-v1": v1,
-        "users-v1": rest_v1(v1, "GET", "/api/v1/users/"),
+        "users-v1": rest_v1("GET", "/api/v1/users/"),
         "ping-v2": http_v2(v2, "GET", "/ping"),
     }
     for label, size in (("100", 100), ("1k", 1024), ("10k", 10 * 1024), ("100k", 100 * 1024)):
         body = echo_body(size)
-        events[f"echo-{label}-v1"] = rest_v1(v1, "POST", "/echo", body)
+        events[f"echo-{label}-v1"] = rest_v1("POST", "/echo", body)
         if label in ("100", "100k"):
             events[f"echo-{label}-v2"] = http_v2(v2, "POST", "/echo", body)
     for count in (10, 100, 1000):
-        events[f"routes-{count}"] = rest_v1(v1, "GET", f"/r{count - 1}/items/42")
+        events[f"routes-{count}"] = rest_v1("GET", f"/r{count - 1}/items/42")
     folder = work / "events"
     folder.mkdir(parents=True, exist_ok=True)
     paths = {}
@@ -424,7 +433,7 @@ def main():
             "versions": versions(root),
         }
     }
-    events = write_events(root, work)
+    events = write_events(root, release, work)
     load = os.getloadavg()[0]
     if load > 1.0:
         step(f"warning: load average {load:.1f} on {os.cpu_count()} cores: other work will skew the timings")
