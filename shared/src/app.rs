@@ -1,5 +1,6 @@
 //! One invocation, end to end: event -> request -> router -> response in
-//! the source's shape, with panics contained, CORS added and one log line.
+//! the source's shape, with panics contained, the causes of 5xx logged (the
+//! one place), CORS added and one log line.
 
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};

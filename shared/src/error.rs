@@ -1,7 +1,8 @@
 //! The one error type of the API, each variant mapped to an HTTP status.
 //!
 //! Client mistakes are ordinary responses (`Ok(4xx)` at the Lambda level);
-//! faults are logged with their cause and answered with a generic 5xx body.
+//! faults are answered with a generic 5xx body, their cause logged by the
+//! app ([`crate::App::handle`]). `Display` says why, for logs.
 
 use std::fmt;
 

@@ -5,9 +5,9 @@
 //! gets the documented JSON 4xx (status and `message` checked) and no answer
 //! leaks internals (`testkit::hostile`).
 //!
-//! The router stands in for the users function's paths, so the answers are
-//! the ones `functions/users/tests/hostile.rs` sees through the real binary
-//! for its own (body and limit) cases.
+//! The router has the users function's paths and its 404 for an unknown id,
+//! so each expected answer is the one the real binary gives; its body and
+//! limit cases are black-box, in `functions/users/tests/hostile.rs`.
 
 use std::sync::Arc;
 
