@@ -234,7 +234,7 @@ fn users_in(emulator: &Emulator, dir: &tempfile::TempDir, extra: &[(&str, &str)]
 }
 
 #[test]
-fn hostile_events_and_bodies_get_clean_answers() {
+fn hostile_bodies_and_queries_get_clean_answers() {
     let Some(emulator) = Emulator::start() else {
         return;
     };
