@@ -22,9 +22,10 @@ ARG TARGETARCH
 ARG RUST_TARGET=
 ARG GLIBC_VERSION=2.17
 
-# cargo-lambda (pinned in .ci/requirements.txt, zig comes with it from PyPI),
-# and a C compiler for build scripts when the Rust image is a slim one.
-COPY .ci/requirements.txt /tmp/requirements.txt
+# cargo-lambda (pinned and hashed in .ci/requirements-image.txt, zig comes
+# with it from PyPI), and a C compiler for build scripts when the Rust image
+# is a slim one.
+COPY .ci/requirements-image.txt /tmp/requirements.txt
 RUN set -eu; \
     need=""; \
     command -v cc >/dev/null 2>&1 || need="$need gcc libc6-dev"; \
@@ -36,7 +37,7 @@ RUN set -eu; \
     fi; \
     if ! command -v cargo-lambda >/dev/null 2>&1; then \
       PIP_BREAK_SYSTEM_PACKAGES=1 pip3 install --no-cache-dir --disable-pip-version-check \
-        "$(grep '^cargo-lambda==' /tmp/requirements.txt)"; \
+        --require-hashes -r /tmp/requirements.txt; \
     fi; \
     cargo lambda --version
 

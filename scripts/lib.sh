@@ -5,9 +5,42 @@
 #   require_cmd CMD HINT   die unless CMD is on PATH (HINT says how to install it)
 #   load_config       read deploy.env (or $DEPLOY_ENV) and derive the image settings
 #   run_osls ARGS     run the osls pinned in package.json from the repo root
+#   use_tools         put the project's tools (.venv/bin, node_modules/.bin) first on PATH
+#   install_hint CMD  print the command that installs CMD (see SYSTEM_TOOLS)
 
 ROOT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 FUNCTIONS_FILE="${FUNCTIONS_FILE:-$ROOT_DIR/functions.yml}"
+
+# The Debian package of each command the tests use, as command:package
+# (scripts/setup installs them; install_hint names them in skip messages).
+SYSTEM_TOOLS=(
+  shellcheck:shellcheck curl:curl chromium:chromium
+  podman:podman buildah:buildah runc:runc debootstrap:debootstrap
+  objdump:binutils readelf:binutils docker-registry:docker-registry
+  node:nodejs npm:npm
+)
+# The Python tools (.ci/requirements.txt, hashed) live in this venv.
+VENV_DIR="$ROOT_DIR/.venv"
+
+use_tools() {
+  PATH="$VENV_DIR/bin:$ROOT_DIR/node_modules/.bin:$PATH"
+  export PATH
+}
+
+install_hint() {
+  local entry sudo=""
+  [[ "$(id -u)" == 0 ]] || sudo="sudo "
+  for entry in "${SYSTEM_TOOLS[@]}"; do
+    if [[ "${entry%%:*}" == "$1" ]]; then
+      echo "${sudo}apt-get install -y --no-install-recommends ${entry#*:}"
+      return 0
+    fi
+  done
+  case "$1" in
+    osls) echo "scripts/setup node" ;;
+    *) echo "scripts/setup python" ;;
+  esac
+}
 
 step() { printf '==> %s\n' "$*" >&2; }
 

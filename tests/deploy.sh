@@ -6,46 +6,28 @@
 #
 # Usage: tests/deploy.sh   (from anywhere; needs node + npm, python3,
 # cfn-lint, shellcheck). A missing tool skips the suite (exit 77) unless
-# CI=true, where it fails. Runs `npm ci` if node_modules is missing.
+# CI=true, where it fails. Runs `scripts/setup node` if osls is missing.
+# The template assertions are tests/deploy_template.py.
 set -euo pipefail
-
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=tests/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ROOT="$PWD"
 export ROOT
-WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"' EXIT
-PASSED=0
-FAILED=0
 FAKE_DIGEST="sha256:$(printf '0123456789abcdef%.0s' 1 2 3 4)"
 FAKE_REPO="210987654321.dkr.ecr.eu-central-1.amazonaws.com/team/api"
 
-summary() { echo "deploy: $PASSED passed, $FAILED failed"; }
-
-# need TOOL INSTALL_HINT: skip (exit 77) or, under CI, fail when TOOL is missing.
-need() {
-  command -v "$1" >/dev/null 2>&1 && return 0
-  if [[ "${CI:-}" == true ]]; then
-    echo "not ok - tool $1 is installed (install with $2)"
-    FAILED=$((FAILED + 1))
-    summary
-    exit 1
-  fi
-  echo "SKIP: $1 missing, install with $2"
-  exit 77
-}
-
-need python3 "apt-get install -y python3"
-need node "apt-get install -y nodejs (Node.js 20.19+)"
-need npm "apt-get install -y npm"
-need cfn-lint "pip install cfn-lint"
-need shellcheck "apt-get install -y shellcheck"
+need python3
+need node
+need npm
+need cfn-lint
+need shellcheck
 # PyYAML (a cfn-lint dependency) reads serverless.yml the way the Rust tests do.
-python3 -c 'import yaml' 2>/dev/null || need python3-yaml "pip install pyyaml"
+python3 -c 'import yaml' 2>/dev/null || missing "python3 cannot import yaml (PyYAML)" "scripts/setup python"
 if [[ ! -x node_modules/.bin/osls ]]; then
-  echo "# node_modules/.bin/osls missing: running npm ci"
-  npm ci --no-audit --no-fund >"$WORK/npm-ci.log" 2>&1 || sed 's/^/#   /' "$WORK/npm-ci.log"
+  echo "# node_modules/.bin/osls missing: running scripts/setup node"
+  scripts/setup node >"$WORK/npm-ci.log" 2>&1 || sed 's/^/#   /' "$WORK/npm-ci.log"
 fi
-PATH="$ROOT/node_modules/.bin:$PATH" need osls "npm ci"
+need osls
 OSLS="$ROOT/node_modules/.bin/osls"
 
 # Prove "no network" where we may create a network namespace; the machine
@@ -53,35 +35,6 @@ OSLS="$ROOT/node_modules/.bin/osls"
 NONET=()
 if unshare -n true 2>/dev/null; then NONET=(unshare -n); fi
 echo "# osls runs with no AWS credentials${NONET[*]:+ and no network (unshare -n)}"
-
-# run_case NAME FUNCTION: run FUNCTION in a subshell with errexit; report.
-run_case() {
-  local name="$1" log="$WORK/case.log" rc
-  shift
-  set +e
-  (set -e; "$@") >"$log" 2>&1
-  rc=$?
-  set -e
-  if ((rc == 0)); then
-    echo "ok - $name"
-    PASSED=$((PASSED + 1))
-  else
-    echo "not ok - $name"
-    sed 's/^/#   /' "$log"
-    FAILED=$((FAILED + 1))
-  fi
-}
-
-fail() { echo "FAIL: $*"; return 1; }
-
-# expect_fail PATTERN CMD...: CMD must exit non-zero and print PATTERN.
-expect_fail() {
-  local pattern="$1" out
-  shift
-  if out="$("$@" 2>&1)"; then fail "expected failure from: $*"; fi
-  echo "$out"
-  grep -qE -- "$pattern" <<<"$out" || fail "output lacks /$pattern/"
-}
 
 # copy_repo DIR: the files the deployment uses, so the real ones stay untouched.
 copy_repo() {
@@ -103,249 +56,7 @@ osls_offline() {
 }
 
 # check_template TEMPLATE CHECK [ARGS]: assertions on the generated template.
-check_template() {
-  python3 - "$@" <<'PY'
-import json, re, sys
-
-path, check, *args = sys.argv[1:]
-res = json.load(open(path))["Resources"]
-of_type = lambda t: {k: v for k, v in res.items() if v["Type"] == t}
-
-def fail(msg):
-    sys.exit(f"FAIL: {msg}")
-
-def functions():
-    out = {}
-    for lid, r in of_type("AWS::Lambda::Function").items():
-        name = r["Properties"]["FunctionName"].rsplit("-", 1)[1]
-        out[name] = (lid, r["Properties"])
-    return out
-
-def routes():
-    """{(METHOD, /path): method properties}, paths rebuilt from the resources."""
-    api_res = of_type("AWS::ApiGateway::Resource")
-    def path_of(ref):
-        if "Fn::GetAtt" in ref:
-            return ""
-        p = api_res[ref["Ref"]]["Properties"]
-        return path_of(p["ParentId"]) + "/" + p["PathPart"]
-    return {
-        (m["Properties"]["HttpMethod"], path_of(m["Properties"]["ResourceId"]) or "/"): m["Properties"]
-        for m in of_type("AWS::ApiGateway::Method").values()
-    }
-
-def expected_routes():
-    """{function: {/path: [METHOD]}} from the repo's functions.yml, whose
-    events `cargo xtask routes --check` ties to the function routers."""
-    import os, yaml
-    with open(os.path.join(os.environ["ROOT"], "functions.yml")) as f:
-        document = yaml.safe_load(f)
-    out = {}
-    for name, fn in document["functions"].items():
-        paths = out.setdefault(name, {})
-        for event in fn.get("events") or []:
-            http = event.get("http")
-            if http:
-                paths.setdefault("/" + http["path"].strip("/"), []).append(http["method"].upper())
-    return out
-
-EXPECTED = expected_routes()
-
-if check == "images":
-    uri, arch = args
-    fns = functions()
-    if set(fns) != set(EXPECTED):
-        fail(f"functions {sorted(fns)} != {sorted(EXPECTED)}")
-    for name, (lid, p) in fns.items():
-        if p.get("PackageType") != "Image":
-            fail(f"{name}: PackageType {p.get('PackageType')}")
-        if p.get("ImageConfig", {}).get("Command") != [name]:
-            fail(f"{name}: ImageConfig {p.get('ImageConfig')}")
-        if p["Code"].get("ImageUri") != uri:
-            fail(f"{name}: ImageUri {p['Code'].get('ImageUri')} != {uri}")
-        if "Handler" in p or "Runtime" in p:
-            fail(f"{name}: image function must not have Handler/Runtime")
-        if p.get("Architectures") != [arch]:
-            fail(f"{name}: Architectures {p.get('Architectures')} != [{arch}]")
-        print(f"{name}: image {p['Code']['ImageUri']} command {p['ImageConfig']['Command']}")
-
-elif check == "routes":
-    got = routes()
-    want = {(m, path) for paths in EXPECTED.values() for path, ms in paths.items() for m in ms}
-    want |= {("OPTIONS", path) for paths in EXPECTED.values() for path in paths}
-    if set(got) != want:
-        fail(f"missing {sorted(want - set(got))}, unexpected {sorted(set(got) - want)}")
-    if not of_type("AWS::ApiGateway::RestApi"):
-        fail("no AWS::ApiGateway::RestApi")
-    for fn, paths in EXPECTED.items():
-        lid = functions()[fn][0]
-        for path, methods in paths.items():
-            for m in methods:
-                integ = got[(m, path)]["Integration"]
-                if integ["Type"] != "AWS_PROXY" or f'"{lid}"' not in json.dumps(integ["Uri"]):
-                    fail(f"{m} {path}: not a Lambda proxy to {fn}: {integ}")
-                print(f"{m:7} {path} -> {fn}")
-
-elif check == "cors":
-    got = routes()
-    for paths in EXPECTED.values():
-        for path, methods in paths.items():
-            integ = got[("OPTIONS", path)]["Integration"]
-            params = integ["IntegrationResponses"][0]["ResponseParameters"]
-            allowed = params["method.response.header.Access-Control-Allow-Methods"].strip("'").split(",")
-            if integ["Type"] != "MOCK" or not set(methods) <= set(allowed):
-                fail(f"OPTIONS {path}: {integ}")
-            print(f"OPTIONS {path}: allow {','.join(allowed)}")
-
-elif check == "environment":
-    # USERS_TABLE only where the table is used; USERS_DB_PATH (embedded
-    # SQLite) has no place in Lambda any more.
-    common = {"CORS_ALLOW_ORIGINS": "*", "RUST_LOG": "info"}
-    wants = {"users": {**common, "USERS_TABLE": {"Ref": "UsersTable"}}}
-    for name, (_, p) in functions().items():
-        env = p.get("Environment", {}).get("Variables", {})
-        if env != wants.get(name, common):
-            fail(f"{name}: environment {env} != {wants.get(name, common)}")
-        print(f"{name}: {env} memory {p['MemorySize']} timeout {p['Timeout']}")
-
-elif check == "table":
-    # The contract with the users code: on-demand, pk (S) HASH + sk (S) RANGE,
-    # no secondary index; kept on stack removal and never replaced.
-    table_name, serverless_yml = args
-    tables = of_type("AWS::DynamoDB::Table")
-    if set(tables) != {"UsersTable"}:
-        fail(f"DynamoDB tables {sorted(tables)} != ['UsersTable']")
-    t = tables["UsersTable"]
-    p = t["Properties"]
-    keys = [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
-    attrs = [{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}]
-    want = {
-        "TableName": table_name,
-        "BillingMode": "PAY_PER_REQUEST",
-        "KeySchema": keys,
-        "AttributeDefinitions": attrs,
-        "DeletionProtectionEnabled": True,
-        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
-    }
-    for key, value in want.items():
-        if p.get(key) != value:
-            fail(f"UsersTable {key}: {p.get(key)!r} != {value!r}")
-    extra = set(p) - set(want) - {"Tags", "SSESpecification"}
-    if extra:
-        fail(f"UsersTable has unexpected properties {sorted(extra)} (indexes? provisioned capacity?)")
-    for policy in ("DeletionPolicy", "UpdateReplacePolicy"):
-        if t.get(policy) != "Retain":
-            fail(f"UsersTable {policy}: {t.get(policy)!r} != 'Retain'")
-    # The Rust tests read the key schema straight from serverless.yml, so it
-    # must be plain YAML (no !Tags) with the two lists literal there.
-    import yaml
-    src = yaml.safe_load(open(serverless_yml))["resources"]["Resources"]["UsersTable"]["Properties"]
-    for key, value in (("KeySchema", keys), ("AttributeDefinitions", attrs)):
-        if src.get(key) != value:
-            fail(f"serverless.yml UsersTable {key}: {src.get(key)!r} != {value!r}")
-    print(f"UsersTable {p['TableName']}: {p['BillingMode']}, pk HASH + sk RANGE, "
-          f"deletion protection, PITR, Retain")
-
-elif check == "iam":
-    # Least privilege: only the users function's role may touch DynamoDB, and
-    # only with the calls the code makes, on the table itself.
-    role_name = args[0]
-    WANT_DDB = {"dynamodb:getitem", "dynamodb:query", "dynamodb:putitem",
-                "dynamodb:updateitem", "dynamodb:deleteitem"}
-    WANT_LOGS = {"logs:createlogstream", "logs:putlogevents"}
-    table_arn = {"Fn::GetAtt": ["UsersTable", "Arn"]}
-    as_list = lambda v: v if isinstance(v, list) else [v]
-
-    def statements():
-        """(owner role logical id, statement) for every inline or attached policy."""
-        for lid, r in res.items():
-            p = r.get("Properties", {})
-            if r["Type"] == "AWS::IAM::Role":
-                for pol in p.get("Policies", []):
-                    for st in as_list(pol["PolicyDocument"]["Statement"]):
-                        yield lid, st
-            elif r["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy"):
-                owners = [x.get("Ref", x) if isinstance(x, dict) else x
-                          for x in as_list(p.get("Roles", p.get("RoleName", [])))]
-                for st in as_list(p["PolicyDocument"]["Statement"]):
-                    for owner in owners or [lid]:
-                        yield owner, st
-
-    ddb = {}  # role -> [statement] that grant a DynamoDB action
-    for owner, st in statements():
-        if st.get("Effect") != "Allow":
-            continue
-        if "NotAction" in st or "NotResource" in st:
-            fail(f"{owner}: Allow with NotAction/NotResource grants too much: {st}")
-        actions = [a.lower() for a in as_list(st["Action"])]
-        hits = [a for a in actions if a == "*" or a.startswith("dynamodb:")]
-        if not hits:
-            continue
-        if any("*" in a or "?" in a for a in hits):
-            fail(f"{owner}: wildcard DynamoDB action {hits}")
-        if any(r == "*" or (isinstance(r, str) and "*" in r) for r in as_list(st["Resource"])):
-            fail(f"{owner}: DynamoDB actions on resource {st['Resource']}")
-        ddb.setdefault(owner, []).append(st)
-
-    if set(ddb) != {"UsersRole"}:
-        fail(f"roles with DynamoDB permissions: {sorted(ddb)} != ['UsersRole']")
-    got = set()
-    for st in ddb["UsersRole"]:
-        if as_list(st["Resource"]) != [table_arn]:
-            fail(f"UsersRole: DynamoDB actions on {st['Resource']}, not only the table ARN")
-        if "Condition" in st:
-            fail(f"UsersRole: unexpected Condition {st['Condition']}")
-        got |= {a.lower() for a in as_list(st["Action"])}
-    if got != WANT_DDB:
-        fail(f"UsersRole DynamoDB actions: missing {sorted(WANT_DDB - got)}, "
-             f"unexpected {sorted(got - WANT_DDB)}")
-
-    roles = of_type("AWS::IAM::Role")
-    users_role = roles.get("UsersRole")
-    if not users_role:
-        fail("no UsersRole")
-    up = users_role["Properties"]
-    trust = up["AssumeRolePolicyDocument"]["Statement"]
-    if [(s["Effect"], as_list(s["Principal"]["Service"]), as_list(s["Action"])) for s in trust] != [
-        ("Allow", ["lambda.amazonaws.com"], ["sts:AssumeRole"])
-    ]:
-        fail(f"UsersRole trust policy: {trust}")
-    # `osls deploy function -f users` builds the ARN from a literal RoleName.
-    if up.get("RoleName") != role_name:
-        fail(f"UsersRole RoleName {up.get('RoleName')!r} != {role_name!r}")
-    if len(role_name) > 64:
-        fail(f"role name {role_name} is longer than IAM's 64 characters")
-    all_actions = {a.lower() for lid, st in statements() if lid == "UsersRole"
-                   for a in as_list(st["Action"])}
-    if all_actions != WANT_DDB | WANT_LOGS:
-        fail(f"UsersRole actions {sorted(all_actions)} != {sorted(WANT_DDB | WANT_LOGS)}")
-    for lid, st in statements():
-        if lid == "UsersRole" and any(a.lower().startswith("logs:") for a in as_list(st["Action"])):
-            if as_list(st["Resource"]) != [{"Fn::GetAtt": ["UsersLogGroup", "Arn"]}]:
-                fail(f"UsersRole logs permissions on {st['Resource']}, not its log group")
-    if "UsersLogGroup" not in of_type("AWS::Logs::LogGroup"):
-        fail("no UsersLogGroup")
-    for lid, r in roles.items():
-        if r["Properties"].get("ManagedPolicyArns"):
-            fail(f"{lid}: managed policies {r['Properties']['ManagedPolicyArns']}")
-
-    # Which role each function runs as.
-    for name, (_, p) in functions().items():
-        want_role = "UsersRole" if name == "users" else "IamRoleLambdaExecution"
-        if p.get("Role") != {"Fn::GetAtt": [want_role, "Arn"]}:
-            fail(f"{name}: Role {p.get('Role')} is not {want_role}")
-        print(f"{name}: role {want_role}")
-    print(f"UsersRole {role_name}: {', '.join(sorted(got))} on UsersTable only")
-
-elif check == "name-prefix":
-    for name, (_, p) in functions().items():
-        if not p["FunctionName"].startswith(args[0]):
-            fail(f"{p['FunctionName']} does not start with {args[0]}")
-
-else:
-    fail(f"unknown check {check}")
-PY
-}
+check_template() { python3 tests/deploy_template.py check "$@"; }
 
 # --- stubs for the commands the scripts drive -------------------------------
 make_stubs() {
@@ -406,7 +117,7 @@ TPL="$PKG/.serverless/cloudformation-template-update-stack.json"
 image_uris() { sed -nE 's/^[[:space:]]*uri:[[:space:]]*([^[:space:]]+).*/\1/p' "$1" | sort -u; }
 
 case_shellcheck() {
-  local files=(tests/deploy.sh) f
+  local files=(tests/deploy.sh tests/lib.sh) f
   for f in scripts/*; do
     if [[ "$f" == *.sh ]] || head -n 1 "$f" | grep -qE '^#!.*\b(ba|da|k)?sh\b'; then files+=("$f"); fi
   done
@@ -454,58 +165,13 @@ case_iam() { check_template "$TPL" iam rust-lambda-api-dev-eu-west-1-usersRole; 
 # deliberate mistake, to show that the checks above catch it.
 mutate() {
   local out="$WORK/mutant-$2.json"
-  python3 - "$1" "$2" "$out" <<'PY'
-import json, sys
-
-src, what, out = sys.argv[1:]
-t = json.load(open(src))
-res = t["Resources"]
-users = res["UsersRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
-ddb = next(s for s in users if any(a.startswith("dynamodb:") for a in s["Action"]))
-default = res["IamRoleLambdaExecution"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
-table = res["UsersTable"]["Properties"]
-if what == "scan":
-    ddb["Action"].append("dynamodb:Scan")
-elif what == "missing-action":
-    ddb["Action"].remove("dynamodb:Query")
-elif what == "ddb-star":
-    ddb["Action"] = ["dynamodb:*"]
-elif what == "resource-star":
-    ddb["Resource"] = "*"
-elif what == "index-arn":
-    ddb["Resource"] = [ddb["Resource"], {"Fn::Sub": "${UsersTable.Arn}/index/*"}]
-elif what == "default-role":
-    default.append({"Effect": "Allow", "Action": ["dynamodb:GetItem"],
-                    "Resource": {"Fn::GetAtt": ["UsersTable", "Arn"]}})
-elif what == "managed-policy":
-    res["UsersRole"]["Properties"]["ManagedPolicyArns"] = [
-        "arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess"]
-elif what == "not-action":
-    users.append({"Effect": "Allow", "NotAction": ["iam:*"], "Resource": "*"})
-elif what == "health-role":
-    res["HealthLambdaFunction"]["Properties"]["Role"] = {"Fn::GetAtt": ["UsersRole", "Arn"]}
-elif what == "health-env":
-    env = res["HealthLambdaFunction"]["Properties"]["Environment"]["Variables"]
-    env["USERS_TABLE"] = {"Ref": "UsersTable"}
-elif what == "provisioned":
-    table["BillingMode"] = "PROVISIONED"
-elif what == "key-swap":
-    table["KeySchema"].reverse()
-elif what == "gsi":
-    table["GlobalSecondaryIndexes"] = [{"IndexName": "by-email"}]
-elif what == "no-pitr":
-    del table["PointInTimeRecoverySpecification"]
-elif what == "no-retain":
-    del res["UsersTable"]["DeletionPolicy"]
-else:
-    sys.exit(f"unknown mutation {what}")
-json.dump(t, open(out, "w"))
-PY
+  python3 tests/deploy_template.py mutate "$1" "$2" "$out"
   echo "$out"
 }
 
 case_checks_bite() {
   local m dir="$WORK/widened"
+  python3 -m unittest --quiet tests/test_deploy_template.py
   for m in scan missing-action ddb-star resource-star index-arn default-role managed-policy \
     not-action health-role; do
     expect_fail 'FAIL: ' check_template "$(mutate "$TPL" "$m")" iam rust-lambda-api-dev-eu-west-1-usersRole
@@ -535,15 +201,7 @@ case_checks_bite() {
 }
 
 # check_state DIR REGION: resolved provider settings osls saved while packaging.
-check_state() {
-  python3 - "$1/.serverless/serverless-state.json" "$2" <<'PY'
-import json, sys
-prov = json.load(open(sys.argv[1]))["service"]["provider"]
-assert prov["apiGateway"]["metrics"] is True, prov.get("apiGateway")
-assert prov["region"] == sys.argv[2], prov["region"]
-print("apiGateway", prov["apiGateway"], "region", prov["region"])
-PY
-}
+check_state() { python3 tests/deploy_template.py state "$1/.serverless/serverless-state.json" "$2"; }
 
 case_metrics() { check_state "$PKG" eu-west-1; }
 

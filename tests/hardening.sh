@@ -7,9 +7,9 @@
 #
 # Usage: tests/hardening.sh [--help]
 # Settings: FUZZ_SECONDS (per target, default 20). Needs cargo-deny and
-# cargo-fuzz (nightly Rust if installed, else RUSTC_BOOTSTRAP=1 on the
-# default toolchain); a missing tool skips the suite (exit 77) unless
-# CI=true, where it fails.
+# cargo-fuzz (scripts/setup python; nightly Rust if installed, else
+# RUSTC_BOOTSTRAP=1 on the default toolchain); a missing tool skips the
+# suite (exit 77) unless CI=true, where it fails.
 set -euo pipefail
 
 if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then
@@ -17,54 +17,19 @@ if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then
   exit 0
 fi
 
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=tests/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 FUZZ_SECONDS="${FUZZ_SECONDS:-20}"
-PASSED=0
-FAILED=0
-LOG="$(mktemp -d)"
-trap 'rm -rf "$LOG"' EXIT
 
-summary() { echo "hardening: $PASSED passed, $FAILED failed"; }
+cargo deny --version >/dev/null 2>&1 || missing "cargo-deny is not installed" "$(install_hint cargo-deny)"
+cargo fuzz --version >/dev/null 2>&1 || missing "cargo-fuzz is not installed" "$(install_hint cargo-fuzz)"
 
-# need NAME CHECK_COMMAND INSTALL_HINT: skip (77) or, under CI, fail.
-need() {
-  local name="$1" check="$2" hint="$3"
-  bash -c "$check" >/dev/null 2>&1 && return 0
-  if [[ "${CI:-}" == true ]]; then
-    echo "not ok - $name is installed (install with: $hint)"
-    FAILED=$((FAILED + 1))
-    summary
-    exit 1
-  fi
-  echo "SKIP: $name is missing; install with: $hint"
-  exit 77
-}
-
-need cargo-deny "cargo deny --version" "cargo install --locked cargo-deny"
-need cargo-fuzz "cargo fuzz --version" "cargo install --locked cargo-fuzz"
-
-# check NAME COMMAND...: run, print ok / not ok, show the log's tail on failure.
-check() {
-  local name="$1" log="$LOG/check.log" started=$SECONDS
-  shift
-  if "$@" >"$log" 2>&1; then
-    echo "ok - $name ($((SECONDS - started)) s)"
-    PASSED=$((PASSED + 1))
-  else
-    echo "not ok - $name ($((SECONDS - started)) s)"
-    tail -n 40 "$log" | sed 's/^/#   /'
-    FAILED=$((FAILED + 1))
-  fi
-  # Lines worth keeping in the CI log either way.
-  grep -E '^fuzz [a-z_]+:' "$log" \
-    | sed 's/^/# /' || true
-}
-
-check "cargo deny check licenses bans sources" \
+run_case "cargo deny check licenses bans sources" \
   cargo deny --log-level error check licenses bans sources
 
-check "fuzz targets, $FUZZ_SECONDS s each, no crash" \
-  fuzz/run --seconds "$FUZZ_SECONDS"
+# The per-target lines are worth keeping in the CI log either way.
+case_fuzz() { fuzz/run --seconds "$FUZZ_SECONDS" 2>&1 | sed -E 's/^(fuzz [a-z_]+:)/# \1/'; }
+run_case "fuzz targets, $FUZZ_SECONDS s each, no crash" case_fuzz
 
 summary
 ((FAILED == 0))

@@ -23,11 +23,10 @@
 # (docs/container-image.md has the details).
 set -euo pipefail
 
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=tests/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 IMAGE="localhost/rust-lambda-api:image-test"
 TAG="image-test-$$"
-PASSED=0
-FAILED=0
 STARTED=$SECONDS
 EMU_PID=""
 CONTAINERS=()
@@ -41,41 +40,19 @@ cleanup() {
     kill "$EMU_PID" 2>/dev/null || true
     wait "$EMU_PID" 2>/dev/null || true
   fi
-  rm -rf "$WORK"
 }
 
-summary() { echo "image: $PASSED passed, $FAILED failed"; }
-
-# need TOOL INSTALL_HINT: skip (exit 77) or, under CI, fail when TOOL is missing.
-need() {
-  command -v "$1" >/dev/null 2>&1 && return 0
-  missing "$1 is not installed" "$2"
-}
-missing() {
-  if [[ "${CI:-}" == true ]]; then
-    echo "not ok - $1 (install with: $2)"
-    FAILED=$((FAILED + 1))
-    summary
-    exit 1
-  fi
-  echo "SKIP: $1; install with: $2"
-  exit 77
-}
-
-need podman "apt-get install -y --no-install-recommends podman runc"
-need debootstrap "apt-get install -y --no-install-recommends debootstrap"
-need objdump "apt-get install -y binutils"
-need readelf "apt-get install -y binutils"
-need curl "apt-get install -y curl"
-need python3 "apt-get install -y python3"
-need shellcheck "apt-get install -y shellcheck"
+need podman
+need debootstrap
+need objdump
+need readelf
+need curl
+need python3
+need shellcheck
 need rustup "https://rustup.rs (the build mounts the host's rustup toolchain)"
-cargo lambda --version >/dev/null 2>&1 || missing "cargo-lambda is not installed" "pip install cargo-lambda==1.9.2"
+cargo lambda --version >/dev/null 2>&1 || missing "cargo-lambda is not installed" "$(install_hint cargo-lambda)"
 [[ "$(id -u)" == 0 ]] || missing "this suite needs root (debootstrap, rootful podman)" "sudo tests/image.sh"
 podman info >/dev/null 2>&1 || missing "podman does not work here ($(podman info 2>&1 | tail -n 1))" "a working podman"
-
-WORK="$(mktemp -d)"
-trap cleanup EXIT
 
 # Options for every podman container: runc where installed, ulimits that an
 # unprivileged sandbox lets a container set (podman's default nofile fails).
@@ -83,33 +60,6 @@ PODMAN_OPTS=(--ulimit nofile=20000:20000 --ulimit nproc=32768:32768)
 runtime="${PODMAN_RUNTIME:-}"
 if [[ -z "$runtime" ]] && command -v runc >/dev/null 2>&1; then runtime=runc; fi
 [[ -z "$runtime" ]] || PODMAN_OPTS+=(--runtime "$runtime")
-
-# run_case NAME FUNCTION [ARGS]: run FUNCTION in a subshell with errexit;
-# report. Sets CASE_RC (run_case itself returns 0, so that set -e goes on).
-CASE_RC=0
-run_case() {
-  local name="$1" log="$WORK/case.log" rc
-  shift
-  set +e
-  (set -e; "$@") >"$log" 2>&1
-  rc=$?
-  set -e
-  if ((rc == 0)); then
-    echo "ok - $name"
-    grep '^# ' "$log" || true
-    PASSED=$((PASSED + 1))
-  else
-    echo "not ok - $name"
-    sed 's/^/#   /' "$log"
-    FAILED=$((FAILED + 1))
-  fi
-  CASE_RC=$rc
-}
-
-fail() {
-  echo "FAIL: $*"
-  return 1
-}
 
 # or_stop: after a case the rest depends on: stop there if it failed.
 or_stop() {
@@ -254,7 +204,9 @@ if [[ "$(printf '%s\n2.34\n' "$GLIBC" | sort -V | head -n 1)" == "$GLIBC" && "$G
   echo "ok - stand-in base's glibc $GLIBC (Debian $SUITE) is older than Amazon Linux 2023's 2.34: the runs below prove the floor"
   PASSED=$((PASSED + 1))
 else
-  echo "ok - stand-in base older than glibc 2.34 # SKIP Debian $SUITE has glibc $GLIBC; the symbol check above still holds the binaries to 2.34"
+  skip_case "stand-in base older than glibc 2.34" \
+    "Debian $SUITE has glibc $GLIBC; the symbol check above still holds the binaries to 2.34" \
+    "STANDIN_SUITES=bullseye with a DEBIAN_MIRROR that still has bullseye (image/standin/make)"
 fi
 
 # ---------------------------------------------------------------- running it

@@ -10,47 +10,21 @@
 # Usage: tests/openapi.sh   (SCHEMATHESIS_MAX_EXAMPLES, default 30)
 # A missing tool skips (exit 77) on a laptop; under CI=true it fails.
 set -euo pipefail
-
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-PASSED=0
-FAILED=0
-WORK="$(mktemp -d)"
+# shellcheck source=tests/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 WATCH_PID=""
 cleanup() {
   if [[ -n "$WATCH_PID" ]]; then
     kill -- -"$WATCH_PID" 2>/dev/null || kill "$WATCH_PID" 2>/dev/null || true
     wait "$WATCH_PID" 2>/dev/null || true
   fi
-  rm -rf "$WORK"
 }
-trap cleanup EXIT
 
-summary() { echo "openapi: $PASSED passed, $FAILED failed"; }
-
-need() {
-  command -v "$1" >/dev/null 2>&1 && return 0
-  if [[ "${CI:-}" == true ]]; then
-    echo "not ok - $1 is installed (install with: $2)"
-    FAILED=$((FAILED + 1)); summary; exit 1
-  fi
-  echo "SKIP: $1 missing, install with: $2"
-  exit 77
-}
-need cargo-lambda "pip install cargo-lambda"
-need openapi-spec-validator "pip install openapi-spec-validator"
-need schemathesis "pip install schemathesis"
-need chromium "apt-get install chromium"
-need curl "apt-get install curl"
-
-run_case() {
-  local name="$1"; shift
-  local log="$WORK/case.log"
-  if "$@" >"$log" 2>&1; then
-    echo "ok - $name"; PASSED=$((PASSED + 1))
-  else
-    echo "not ok - $name"; sed 's/^/#   /' "$log" | tail -60; FAILED=$((FAILED + 1))
-  fi
-}
+need cargo-lambda
+need openapi-spec-validator
+need schemathesis
+need chromium
+need curl
 
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 base="http://127.0.0.1:$port"

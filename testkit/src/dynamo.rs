@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::{
 };
 use serde_yaml_ng::Value;
 
-use crate::process::{free_port, require_tool, wait_for_port, workspace_root};
+use crate::process::{SETUP_FIX, free_port, require_tool, wait_for_port, workspace_root};
 
 /// Credentials and region for a local server; no AWS account is involved.
 pub const TEST_ENV: &[(&str, &str)] = &[
@@ -31,7 +31,7 @@ pub struct Moto {
 impl Moto {
     /// Starts moto on a free port, or `None` (after a SKIP message) without it.
     pub fn start() -> Option<Self> {
-        if !require_tool("moto_server", &["--help"], "pip install 'moto[server]'") {
+        if !require_tool("moto_server", &["--help"], SETUP_FIX) {
             return None;
         }
         let mut moto = Self {

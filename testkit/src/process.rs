@@ -17,9 +17,10 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Whether `program --version` runs. Without it a test skips with a message
-/// on a laptop, and fails under CI (`CI=true`), where a skip would hide a
-/// missing install step.
+/// Whether `program --version` runs. Without it the test is skipped: on a
+/// laptop this records the skip (see [`record_skip`]) and returns `false`;
+/// under CI (`CI=true`) it fails, where a skip would hide a missing install
+/// step.
 pub fn require_tool(program: &str, args: &[&str], install: &str) -> bool {
     let found = Command::new(program)
         .args(args)
@@ -28,12 +29,66 @@ pub fn require_tool(program: &str, args: &[&str], install: &str) -> bool {
         .status()
         .is_ok_and(|s| s.success());
     if !found {
-        let message = format!("`{program}` is not installed; install it with: {install}");
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "{message}");
-        eprintln!("SKIP: {message}");
+        let reason = format!("`{program}` is not installed");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{reason}; install it with: {install}"
+        );
+        record_skip(&reason, install);
     }
     found
 }
+
+/// Records that the running test skips: `SKIP:` on stderr (cargo hides it
+/// for a passing test), and one line `test<TAB>reason<TAB>fix` appended to
+/// the file named by `TEST_SKIP_LOG`, which `scripts/test` sets, counts and
+/// lists. The test is named by the command that re-runs it.
+fn record_skip(reason: &str, fix: &str) {
+    let test = current_test();
+    eprintln!("SKIP: {test}: {reason}; fix: {fix}");
+    let Some(log) = std::env::var_os("TEST_SKIP_LOG") else {
+        return;
+    };
+    let field = |s: &str| s.replace(['\t', '\n', '\r'], " ");
+    let line = format!("{}\t{}\t{}\n", field(&test), field(reason), field(fix));
+    // One append-mode write per line: lines from concurrent tests stay whole.
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log)
+        .and_then(|mut file| std::io::Write::write_all(&mut file, line.as_bytes()));
+    if let Err(e) = written {
+        panic!("cannot record the skip in {}: {e}", log.to_string_lossy());
+    }
+}
+
+/// `cargo test -p PACKAGE [--test BINARY] -- NAME` for the running test:
+/// cargo sets `CARGO_PKG_NAME` when it runs a test binary, whose file is
+/// `BINARY-<hash>`, and libtest names each test's thread after the test.
+fn current_test() -> String {
+    let package = std::env::var("CARGO_PKG_NAME").unwrap_or_else(|_| "?".into());
+    let binary = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .map(|stem| match stem.rsplit_once('-') {
+            Some((name, hash)) if hash.chars().all(|c| c.is_ascii_hexdigit()) => name.to_owned(),
+            _ => stem,
+        })
+        .unwrap_or_default();
+    let name = std::thread::current()
+        .name()
+        .unwrap_or("<unnamed thread>")
+        .to_owned();
+    if binary.is_empty() || binary == package.replace('-', "_") {
+        format!("cargo test -p {package} -- {name}")
+    } else {
+        format!("cargo test -p {package} --test {binary} -- {name}")
+    }
+}
+
+/// How to get the Python tools (cargo-lambda, moto): the project's venv.
+pub(crate) const SETUP_FIX: &str =
+    "scripts/setup python, then put .venv/bin on PATH (scripts/test does both)";
 
 /// A free port on the loopback interface.
 pub fn free_port() -> u16 {
@@ -84,11 +139,7 @@ impl Emulator {
     /// Starts the emulator for the workspace at `root` (it accepts the
     /// names of that workspace's binaries).
     pub fn start_in(root: &Path) -> Option<Self> {
-        if !require_tool(
-            "cargo",
-            &["lambda", "--version"],
-            "pip install cargo-lambda",
-        ) {
+        if !require_tool("cargo", &["lambda", "--version"], SETUP_FIX) {
             return None;
         }
         let port = free_port();

@@ -1,5 +1,9 @@
 //! `cargo xtask`: workspace tasks.
 //!
+//! `cargo xtask functions` prints the function packages (those under
+//! `functions/`), one a line: the list `image/build-functions` and
+//! `bench/run` build and run.
+//!
 //! `cargo xtask routes` prints every function's routes, read from the
 //! routers themselves (`<binary> --routes`); `--write` regenerates the
 //! places that must match them (`functions.yml` events, the watch router in
@@ -7,6 +11,7 @@
 //! naming the route, method and file, when one of them has what another lacks.
 //!
 //! # Layout
+//! - [`functions`]: the function packages and binaries, from cargo metadata.
 //! - [`routes`]: discover the functions and read their routes.
 //! - [`watch`]: the `cargo lambda watch` router in the root `Cargo.toml`.
 //! - [`functions_yml`]: the API Gateway events in `functions.yml`.
@@ -14,6 +19,7 @@
 //! - [`check`]: compare route sets and explain the differences.
 
 mod check;
+mod functions;
 mod functions_yml;
 mod openapi;
 mod routes;
@@ -22,8 +28,10 @@ mod watch;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask routes [--check | --write] [--root DIR]
+const USAGE: &str = "usage: cargo xtask functions [--root DIR]
+       cargo xtask routes [--check | --write] [--root DIR]
 
+  functions  print the function packages (under functions/), one a line
   (no flag)  print every function's routes, read from its router
   --write    regenerate functions.yml events, the watch router in Cargo.toml
              and the OpenAPI document functions/docs/openapi.json
@@ -44,14 +52,14 @@ fn run(args: &[String]) -> Result<(), String> {
     let mut mode = None;
     let mut root = None;
     let mut rest = args.iter();
-    match rest.next().map(String::as_str) {
-        Some("routes") => {}
+    let task = match rest.next().map(String::as_str) {
+        Some(task @ ("routes" | "functions")) => task,
         Some("-h" | "--help") | None => return Err(USAGE.into()),
         Some(other) => return Err(format!("unknown task `{other}`\n\n{USAGE}")),
-    }
+    };
     while let Some(arg) = rest.next() {
         match arg.as_str() {
-            "--check" | "--write" => mode = Some(arg.clone()),
+            "--check" | "--write" if task == "routes" => mode = Some(arg.clone()),
             "--root" => root = rest.next().map(PathBuf::from),
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument `{other}`\n\n{USAGE}")),
@@ -61,6 +69,12 @@ fn run(args: &[String]) -> Result<(), String> {
         Some(root) => root,
         None => std::env::current_dir().map_err(|e| e.to_string())?,
     };
+    if task == "functions" {
+        for package in functions::read(&root)?.packages() {
+            println!("{package}");
+        }
+        return Ok(());
+    }
     let functions = routes::read_all(&root)?;
     match mode.as_deref() {
         Some("--write") => {

@@ -38,62 +38,11 @@ pub(crate) fn route_set(functions: &[Function]) -> RouteSet {
         .collect()
 }
 
-#[derive(Deserialize)]
-struct Metadata {
-    packages: Vec<Package>,
-    target_directory: String,
-}
-
-#[derive(Deserialize)]
-struct Package {
-    name: String,
-    manifest_path: String,
-    targets: Vec<Target>,
-}
-
-#[derive(Deserialize)]
-struct Target {
-    name: String,
-    kind: Vec<String>,
-}
-
 /// Every binary of every package under `functions/`, with its routes, read by
 /// building it and running `<binary> --routes` (no network, no AWS, no store).
 pub(crate) fn read_all(root: &Path) -> Result<Vec<Function>, String> {
-    let output = Command::new("cargo")
-        .args(["metadata", "--format-version", "1", "--no-deps"])
-        .current_dir(root)
-        .output()
-        .map_err(|e| format!("cannot run cargo metadata: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "cargo metadata failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    let metadata: Metadata = serde_json::from_slice(&output.stdout).map_err(|e| e.to_string())?;
-    let functions_dir = root
-        .join("functions")
-        .canonicalize()
-        .map_err(|e| format!("{}: {e}", root.join("functions").display()))?;
-    let mut names: Vec<(String, String)> = Vec::new();
-    for package in &metadata.packages {
-        let manifest = Path::new(&package.manifest_path);
-        if !manifest.starts_with(&functions_dir) {
-            continue;
-        }
-        for target in package
-            .targets
-            .iter()
-            .filter(|t| t.kind.iter().any(|k| k == "bin"))
-        {
-            names.push((package.name.clone(), target.name.clone()));
-        }
-    }
-    names.sort();
-    if names.is_empty() {
-        return Err("no function binaries under functions/".into());
-    }
+    let functions = crate::functions::read(root)?;
+    let names = functions.binaries;
     let mut build = Command::new("cargo");
     build.args(["build", "--quiet"]).current_dir(root);
     for (package, _) in &names {
@@ -108,9 +57,7 @@ pub(crate) fn read_all(root: &Path) -> Result<Vec<Function>, String> {
     names
         .into_iter()
         .map(|(_, binary)| {
-            let path = Path::new(&metadata.target_directory)
-                .join("debug")
-                .join(&binary);
+            let path = functions.target_directory.join("debug").join(&binary);
             let routes: Vec<Route> = serde_json::from_slice(&run_flag(&path, &binary, "--routes")?)
                 .map_err(|e| format!("`{binary} --routes` printed no route list: {e}"))?;
             let openapi = serde_json::from_slice(&run_flag(&path, &binary, "--openapi")?)

@@ -36,9 +36,104 @@ fn copy_tree(from: &Path, to: &Path) {
 }
 
 /// Builds in the copy use their own target dir: the copy's binaries must not
-/// replace the workspace's, which other tests run.
+/// replace the workspace's, which other tests run. It is kept between runs,
+/// and seeded from the workspace's (see [`seed_target_dir`]).
 fn target_dir() -> PathBuf {
     workspace_root().join("target").join("recipe-test")
+}
+
+/// The workspace's dev-profile folder: this test binary is `<it>/deps/recipe-<hash>`.
+fn workspace_profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    exe.ancestors()
+        .nth(2)
+        .expect("target/<profile>/deps/<binary>")
+        .to_path_buf()
+}
+
+/// Gives the copy's target dir the workspace's compiled crates.io
+/// dependencies, so that the copy compiles only its own crates (the AWS SDK
+/// alone takes minutes on 2 cores). Cargo names a dependency's artifacts by
+/// a hash of its id, version, features and profile, the same in the copy,
+/// so it finds them fresh. The workspace's own crates are left out: their
+/// names would be the same too (their paths are hashed relative to the
+/// workspace), and the copy's edited versions must not overwrite them.
+/// Fingerprints, dep-info and build-script outputs are copied with their
+/// times (cargo and build scripts rewrite them in place); compiled libraries
+/// are hard links (rustc replaces an output file, it does not write into it).
+fn seed_target_dir(from: &Path, to: &Path) {
+    let output = Command::new("cargo")
+        .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .current_dir(workspace_root())
+        .output()
+        .expect("cargo metadata runs");
+    assert!(
+        output.status.success(),
+        "cargo metadata: {}",
+        stderr(&output)
+    );
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("metadata JSON");
+    let mut registry = std::collections::BTreeSet::new();
+    let mut local = std::collections::BTreeSet::new();
+    for package in metadata["packages"].as_array().expect("packages") {
+        let from_registry = package["source"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("registry+"));
+        let names = std::iter::once(package["name"].as_str().expect("name").to_owned()).chain(
+            package["targets"]
+                .as_array()
+                .expect("targets")
+                .iter()
+                .map(|t| t["name"].as_str().expect("target name").to_owned()),
+        );
+        for name in names {
+            let set = if from_registry {
+                &mut registry
+            } else {
+                &mut local
+            };
+            set.insert(name.replace('-', "_"));
+        }
+    }
+    // `<name>-<hash>` or `lib<name>-<hash>.<ext>`, the name with `_` for `-`.
+    let crate_of = |file: &str| -> Option<String> {
+        let stem = file.split('.').next()?;
+        let (name, hash) = stem.rsplit_once('-')?;
+        if hash.len() != 16 || !hash.chars().all(|c| c.is_ascii_hexdigit()) {
+            return None;
+        }
+        let name = name.replace('-', "_");
+        [name.strip_prefix("lib").map(str::to_owned), Some(name)]
+            .into_iter()
+            .flatten()
+            .find(|n| registry.contains(n) && !local.contains(n))
+    };
+    for (folder, link) in [("deps", true), ("build", false), (".fingerprint", false)] {
+        let Ok(entries) = std::fs::read_dir(from.join(folder)) else {
+            continue;
+        };
+        std::fs::create_dir_all(to.join(folder)).expect("mkdir");
+        for entry in entries {
+            let entry = entry.expect("entry");
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let target = to.join(folder).join(&name);
+            if crate_of(&name).is_none() || target.exists() {
+                continue;
+            }
+            let is_library = [".rlib", ".rmeta", ".so"].iter().any(|e| name.ends_with(e));
+            if link && is_library && std::fs::hard_link(entry.path(), &target).is_ok() {
+                continue;
+            }
+            // `cp -a` keeps the times cargo compares to decide what is fresh.
+            let copied = Command::new("cp")
+                .arg("-a")
+                .args([entry.path(), target])
+                .status()
+                .expect("cp runs");
+            assert!(copied.success(), "cp -a {name}");
+        }
+    }
 }
 
 fn run(root: &Path, line: &str) -> Output {
@@ -91,6 +186,7 @@ fn recipe(readme: &str) -> (Vec<(String, String)>, Vec<String>) {
 fn drift_is_caught_and_the_readme_recipe_works() {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path();
+    seed_target_dir(&workspace_profile_dir(), &target_dir().join("debug"));
     for item in COPIED {
         copy_tree(&workspace_root().join(item), &root.join(item));
     }
@@ -141,6 +237,26 @@ fn drift_is_caught_and_the_readme_recipe_works() {
             stderr(&output)
         );
     }
+    let listed = run(root, "cargo xtask functions");
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let before = run(
+        root,
+        &format!(
+            "cargo xtask functions --root {}",
+            workspace_root().display()
+        ),
+    );
+    let mut expected: Vec<String> = String::from_utf8_lossy(&before.stdout)
+        .lines()
+        .map(str::to_owned)
+        .chain(["orders".to_owned()])
+        .collect();
+    expected.sort();
+    assert_eq!(
+        String::from_utf8_lossy(&listed.stdout),
+        expected.join("\n") + "\n",
+        "`cargo xtask functions` lists the new group with the others"
+    );
     let functions_yml = std::fs::read_to_string(root.join("functions.yml")).expect("functions.yml");
     assert!(
         functions_yml.contains("  orders:\n    image:"),
