@@ -202,9 +202,12 @@ fn is_mark(c: char) -> bool {
     )
 }
 
-/// Symbols joined into emoji sequences (`👩‍💻`).
+/// Symbols joined into emoji sequences (`👩‍💻`), skin tones included.
 fn is_emoji_like(c: char) -> bool {
-    get_general_category(c) == GeneralCategory::OtherSymbol
+    matches!(
+        get_general_category(c),
+        GeneralCategory::OtherSymbol | GeneralCategory::ModifierSymbol
+    )
 }
 
 /// 1..=100 characters, no control or format characters.
@@ -576,7 +579,13 @@ mod tests {
     /// Joiners between letters are how some scripts and emoji are written.
     #[test]
     fn joiners_inside_words_are_names() {
-        for name in ["می\u{200c}خواهم", "क्\u{200d}ष", "👩\u{200d}💻 Ada"] {
+        for name in [
+            "می\u{200c}خواهم",
+            "क्\u{200d}ष",
+            "👩\u{200d}💻 Ada",
+            "👩🏽\u{200d}💻",
+            "❤\u{fe0f}\u{200d}🔥",
+        ] {
             let input = parse(&user(name, "a@b.co")).unwrap_or_else(|e| panic!("{name:?}: {e:?}"));
             assert_eq!(input.name, name.nfc().collect::<String>());
         }
