@@ -29,7 +29,7 @@ async fn list(request: Request, _state: Arc<()>) -> HandlerResult {
 }
 
 async fn create(request: Request, _state: Arc<()>) -> HandlerResult {
-    let body = request.json()?;
+    let body: Value = request.json()?;
     Ok(Response::json(
         shared::http::StatusCode::CREATED,
         &json!({ "got": body }),

@@ -13,7 +13,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
-use crate::config::Config;
+use crate::config::{Config, Defaults};
 use crate::error::{ApiError, BoxError};
 use crate::event::{self, LambdaResponse, NotHttpEvent};
 use crate::request::Request;
@@ -177,6 +177,20 @@ where
     S: Send + Sync + 'static,
     F: AsyncFnOnce() -> Result<S, BoxError>,
 {
+    run_with(router, Defaults::new(), init).await
+}
+
+/// [`run`] for a function that declares its own [`Defaults`] (the body size
+/// its routes accept); the environment still overrides each.
+pub async fn run_with<S, F>(
+    router: Router<S>,
+    defaults: Defaults,
+    init: F,
+) -> Result<(), lambda_runtime::Error>
+where
+    S: Send + Sync + 'static,
+    F: AsyncFnOnce() -> Result<S, BoxError>,
+{
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
             "--routes" => {
@@ -192,7 +206,7 @@ where
     }
     crate::logging::init();
     check_lambda_environment()?;
-    let config = Config::from_env()?;
+    let config = Config::from_env(defaults)?;
     let state = init().await.inspect_err(|error| {
         tracing::error!(%error, "start-up failed");
     })?;

@@ -4,23 +4,80 @@ use std::fmt;
 
 use crate::cors::Cors;
 
-/// Lambda's synchronous invocation payload limit: the default body maximum.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 6 * 1024 * 1024;
+/// The body maximum of a function that declares none: small, because a
+/// body is held (and parsed) in memory whole.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Lambda's synchronous invocation payload limit: no body is ever larger
+/// (the event around it counts too), so a higher `MAX_BODY_BYTES` means "no
+/// limit of our own".
+pub const LAMBDA_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
+
+/// What a function declares in code about the requests it accepts, next to
+/// its routes; each setting is a default that the environment overrides
+/// (`MAX_BODY_BYTES` replaces `max_body_bytes`, up or down).
+///
+/// ```
+/// use shared::config::{Config, Defaults};
+///
+/// const USERS: Defaults = Defaults::new().max_body_bytes(16 * 1024);
+/// let config = Config::from_lookup_with(USERS, |_| None).unwrap();
+/// assert_eq!(config.max_body_bytes, 16 * 1024);
+/// let raised = Config::from_lookup_with(USERS, |name| {
+///     (name == "MAX_BODY_BYTES").then(|| "1048576".to_owned())
+/// });
+/// assert_eq!(raised.unwrap().max_body_bytes, 1 << 20);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Defaults {
+    /// Largest accepted request body in bytes when `MAX_BODY_BYTES` is unset.
+    pub max_body_bytes: usize,
+}
+
+impl Defaults {
+    /// What a function gets when it declares nothing.
+    pub const fn new() -> Self {
+        Self {
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+
+    /// Declares the largest body the function's routes accept.
+    pub const fn max_body_bytes(self, bytes: usize) -> Self {
+        Self {
+            max_body_bytes: bytes,
+        }
+    }
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 /// Settings of the HTTP layer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// Allowed origins (`CORS_ALLOW_ORIGINS`, comma-separated, default `*`).
     pub cors: Cors,
-    /// Largest accepted request body in bytes (`MAX_BODY_BYTES`); larger is a 413.
+    /// Largest accepted request body in bytes (`MAX_BODY_BYTES`, else the
+    /// function's [`Defaults`]); larger is a 413, answered before parsing.
     pub max_body_bytes: usize,
 }
 
 impl Default for Config {
     fn default() -> Self {
+        Self::from(Defaults::new())
+    }
+}
+
+/// The settings a function declares, with nothing from the environment.
+impl From<Defaults> for Config {
+    fn from(defaults: Defaults) -> Self {
         Self {
             cors: Cors::AnyOrigin,
-            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_body_bytes: defaults.max_body_bytes,
         }
     }
 }
@@ -43,18 +100,28 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 impl Config {
-    /// Reads the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+    /// Reads the process environment over a function's `defaults`.
+    pub fn from_env(defaults: Defaults) -> Result<Self, ConfigError> {
+        Self::from_lookup_with(defaults, |name| std::env::var(name).ok())
     }
 
-    /// Reads settings through `lookup` (the environment, or a test's map).
+    /// Reads settings through `lookup` (the environment, or a test's map)
+    /// over the defaults of a function that declares none.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Self::from_lookup_with(Defaults::new(), lookup)
+    }
+
+    /// Reads settings through `lookup` over a function's `defaults`: a set
+    /// variable wins over the declared default.
+    pub fn from_lookup_with(
+        defaults: Defaults,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
         let cors = lookup("CORS_ALLOW_ORIGINS")
             .map(|v| Cors::parse(&v))
             .unwrap_or_default();
         let max_body_bytes = match lookup("MAX_BODY_BYTES") {
-            None => DEFAULT_MAX_BODY_BYTES,
+            None => defaults.max_body_bytes,
             Some(value) => value
                 .trim()
                 .parse::<usize>()
@@ -99,6 +166,31 @@ mod tests {
         .expect("valid");
         assert_eq!(cfg.cors, Cors::Origins(vec!["https://a.example".into()]));
         assert_eq!(cfg.max_body_bytes, 1024);
+    }
+
+    #[test]
+    fn the_environment_overrides_a_declared_body_limit() {
+        let declared = Defaults::new().max_body_bytes(16 * 1024);
+        let lookup = |value: Option<&'static str>| {
+            move |name: &str| {
+                value
+                    .filter(|_| name == "MAX_BODY_BYTES")
+                    .map(str::to_owned)
+            }
+        };
+        let cases = [
+            (Defaults::new(), None, DEFAULT_MAX_BODY_BYTES),
+            (declared, None, 16 * 1024),
+            (declared, Some("6291456"), LAMBDA_PAYLOAD_BYTES),
+            (declared, Some("1024"), 1024),
+            (Defaults::new(), Some("1048576"), 1 << 20),
+        ];
+        for (defaults, variable, expected) in cases {
+            let config = Config::from_lookup_with(defaults, lookup(variable)).expect("valid");
+            assert_eq!(config.max_body_bytes, expected, "{defaults:?} {variable:?}");
+        }
+        assert_eq!(DEFAULT_MAX_BODY_BYTES, 64 * 1024);
+        assert_eq!(Config::from(declared).max_body_bytes, 16 * 1024);
     }
 
     #[test]

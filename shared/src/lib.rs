@@ -17,7 +17,7 @@
 //! - [`response`]: the handler-facing [`Response`] and its JSON helpers.
 //! - [`error`]: [`ApiError`], one enum mapped to HTTP statuses.
 //! - [`cors`]: allowed origins and the CORS headers on every response.
-//! - [`config`]: settings read once at start-up.
+//! - [`config`]: settings read once at start-up, over what a function declares.
 //! - [`logging`]: tracing set-up honouring Lambda's log controls.
 //! - [`trace`]: the invocation's X-Ray trace header, for AWS SDK clients
 //!   ([`trace::TraceHeader`] with the `aws-sdk` feature).
@@ -56,7 +56,7 @@ pub mod response;
 pub mod router;
 pub mod trace;
 
-pub use app::{App, run};
+pub use app::{App, run, run_with};
 pub use config::Config;
 pub use error::{ApiError, BoxError, ErrorBody, FieldError};
 pub use event::LambdaResponse;

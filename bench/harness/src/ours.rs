@@ -43,5 +43,5 @@ async fn get_user(_request: Request, _state: Arc<()>) -> HandlerResult {
 }
 
 async fn echo(request: Request, _state: Arc<()>) -> HandlerResult {
-    Ok(Response::ok(&request.json()?))
+    Ok(Response::ok(&request.json::<serde_json::Value>()?))
 }

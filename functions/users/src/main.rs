@@ -4,7 +4,7 @@ use users::{AppState, config};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    shared::run(users::router(), async || {
+    shared::run_with(users::router(), users::routes::DEFAULTS, async || {
         let store = config::open_store().await?;
         Ok(AppState { store })
     })

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use serde::Serialize;
+use shared::config::Defaults;
 use shared::http::{StatusCode, header};
 use shared::{ApiError, ErrorBody, FieldError, HandlerResult, Request, Response, Router, get};
 use utoipa::{IntoResponses, OpenApi, ToSchema};
@@ -18,6 +19,12 @@ pub const PREFIX: &str = "/api/v1/users";
 pub const DEFAULT_LIMIT: usize = 20;
 /// Largest accepted `limit`.
 pub const MAX_LIMIT: usize = 100;
+/// Largest body the group accepts: a name and an email fit many times over,
+/// and a refused body is never parsed (`MAX_BODY_BYTES` overrides it).
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// What the group declares to `shared::run_with`.
+pub const DEFAULTS: Defaults = Defaults::new().max_body_bytes(MAX_BODY_BYTES);
 
 /// What every request of this function shares: the store, opened once.
 #[derive(Debug)]
@@ -64,7 +71,7 @@ enum BodyRejected {
     NotJson(ErrorBody),
     #[response(
         status = 413,
-        description = "The body is larger than the configured maximum"
+        description = "The body is larger than 16 KiB (or `MAX_BODY_BYTES`)"
     )]
     TooLarge(ErrorBody),
     #[response(
@@ -101,7 +108,7 @@ pub struct UserPage {
     )
 )]
 async fn create_user(request: Request, state: Arc<AppState>) -> HandlerResult {
-    let input = UserInput::from_json(&request.json()?)?;
+    let input = UserInput::from_body(request.json()?)?;
     let user = User {
         id: uuid::Uuid::now_v7().to_string(),
         name: input.name,
@@ -159,7 +166,7 @@ async fn list_users(request: Request, state: Arc<AppState>) -> HandlerResult {
     path = "/api/v1/users/{id}",
     operation_id = "get_user",
     tag = "Users",
-    params(("id" = String, Path, description = "The user's id")),
+    params(("id" = String, Path, format = Uuid, description = "The user's id")),
     responses(
         (status = 200, description = "The user", body = User),
         (status = 404, description = "No such user", body = ErrorBody),
@@ -168,7 +175,7 @@ async fn list_users(request: Request, state: Arc<AppState>) -> HandlerResult {
 )]
 async fn get_user(request: Request, state: Arc<AppState>) -> HandlerResult {
     let id = user_id(&request)?;
-    match state.store.get(id).await? {
+    match state.store.get(&id).await? {
         Some(user) => Ok(Response::ok(&user)),
         None => Err(not_found()),
     }
@@ -180,7 +187,7 @@ async fn get_user(request: Request, state: Arc<AppState>) -> HandlerResult {
     path = "/api/v1/users/{id}",
     operation_id = "replace_user",
     tag = "Users",
-    params(("id" = String, Path, description = "The user's id")),
+    params(("id" = String, Path, format = Uuid, description = "The user's id")),
     request_body(content = UserInput, content_type = "application/json"),
     responses(
         (status = 200, description = "The updated user", body = User),
@@ -192,8 +199,8 @@ async fn get_user(request: Request, state: Arc<AppState>) -> HandlerResult {
 )]
 async fn replace_user(request: Request, state: Arc<AppState>) -> HandlerResult {
     let id = user_id(&request)?;
-    let input = UserInput::from_json(&request.json()?)?;
-    match state.store.update(id, input).await? {
+    let input = UserInput::from_body(request.json()?)?;
+    match state.store.update(&id, input).await? {
         Some(user) => Ok(Response::ok(&user)),
         None => Err(not_found()),
     }
@@ -205,7 +212,7 @@ async fn replace_user(request: Request, state: Arc<AppState>) -> HandlerResult {
     path = "/api/v1/users/{id}",
     operation_id = "delete_user",
     tag = "Users",
-    params(("id" = String, Path, description = "The user's id")),
+    params(("id" = String, Path, format = Uuid, description = "The user's id")),
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such user", body = ErrorBody),
@@ -214,15 +221,23 @@ async fn replace_user(request: Request, state: Arc<AppState>) -> HandlerResult {
 )]
 async fn delete_user(request: Request, state: Arc<AppState>) -> HandlerResult {
     let id = user_id(&request)?;
-    if state.store.delete(id).await? {
+    if state.store.delete(&id).await? {
         Ok(Response::no_content())
     } else {
         Err(not_found())
     }
 }
 
-fn user_id(request: &Request) -> Result<&str, ApiError> {
-    request.param("id").ok_or_else(not_found)
+/// The `{id}` of the path, in the form the stores hold: a UUID in its
+/// hyphenated form (either case); anything else is no user's id, a 404
+/// before the store is asked (DynamoDB would refuse a key over 1,024 bytes).
+fn user_id(request: &Request) -> Result<String, ApiError> {
+    request
+        .param("id")
+        .filter(|id| id.len() == uuid::fmt::Hyphenated::LENGTH)
+        .and_then(|id| uuid::Uuid::try_parse(id).ok())
+        .map(|id| id.hyphenated().to_string())
+        .ok_or_else(not_found)
 }
 
 fn not_found() -> ApiError {

@@ -227,10 +227,15 @@ impl Harness<'_> {
     }
 }
 
-/// The users binary on a SQLite file in `dir`, with `extra` environment.
+/// The users binary on a SQLite file in `dir`, with the body limit raised
+/// to Lambda's 6 MB (the group's own 16 KiB would refuse most hostile bodies
+/// unread; they are here to be parsed; `tests/body_memory.rs` tests the
+/// declared limit), then `extra` environment (which may lower it again).
 fn users_in(emulator: &Emulator, dir: &tempfile::TempDir, extra: &[(&str, &str)]) -> Function {
     let db = dir.path().join("users.sqlite3");
-    start_users(emulator, BIN, Store::Sqlite(&db), extra)
+    let mut env = vec![("MAX_BODY_BYTES", "6291456")];
+    env.extend_from_slice(extra);
+    start_users(emulator, BIN, Store::Sqlite(&db), &env)
 }
 
 #[test]
@@ -352,14 +357,14 @@ fn a_body_over_the_configured_maximum_is_a_413() {
     assert!(function.is_running());
 }
 
-/// `MAX_BODY_BYTES` defaults to Lambda's synchronous payload limit, 6 MB
+/// `MAX_BODY_BYTES` raised to Lambda's synchronous payload limit, 6 MB
 /// (6,291,456 bytes). On AWS, Lambda itself refuses a larger invocation
 /// before the function runs; cargo-lambda's emulator does not (it passes
-/// 20 MB through), so here the default limit is what answers: a body just
-/// over it is a 413, one under it is read (then validated).
+/// 20 MB through), so here the limit is what answers: a body just over it
+/// is a 413, one under it is read (then validated).
 #[test]
-fn the_default_limit_is_lambdas_6_mb() {
-    assert_eq!(shared::config::DEFAULT_MAX_BODY_BYTES, 6 * 1024 * 1024);
+fn a_limit_raised_to_lambdas_6_mb() {
+    assert_eq!(shared::config::LAMBDA_PAYLOAD_BYTES, 6 * 1024 * 1024);
     let Some(emulator) = Emulator::start() else {
         return;
     };

@@ -89,10 +89,18 @@ fn hostile_events() -> Vec<Hostile> {
                 422,
             ),
             (
-                "a 64 KB name",
+                "a 64 KB name (over the group's 16 KiB body limit)",
                 post(
                     shape,
                     &json!({"name": "n".repeat(65_536), "email": "a@b.co"}).to_string(),
+                ),
+                413,
+            ),
+            (
+                "a 10 KB name",
+                post(
+                    shape,
+                    &json!({"name": "n".repeat(10_000), "email": "a@b.co"}).to_string(),
                 ),
                 422,
             ),
