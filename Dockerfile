@@ -57,6 +57,6 @@ RUN --mount=type=cache,id=rust-lambda-api-registry,target=/usr/local/cargo/regis
 FROM ${BASE_IMAGE}
 COPY --from=build /out/bin/ /var/task/bin/
 COPY --chmod=0755 image/bootstrap /var/runtime/bootstrap
-# /tmp is the only writable directory on Lambda.
-ENV USERS_DB_PATH=/tmp/users.sqlite3
+# No store setting here: the users function refuses to start without
+# USERS_TABLE (set by serverless.yml), rather than quietly using SQLite.
 CMD ["health"]

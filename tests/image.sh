@@ -181,7 +181,8 @@ cfg = json.loads(sys.argv[1])
 assert cfg.get("Cmd") == ["health"], f"Cmd: {cfg.get('Cmd')}"
 assert cfg.get("Entrypoint") == ["/lambda-entrypoint.sh"], f"Entrypoint: {cfg.get('Entrypoint')}"
 env = cfg.get("Env") or []
-assert "USERS_DB_PATH=/tmp/users.sqlite3" in env, f"Env: {env}"
+# No store setting: users refuses to start without USERS_TABLE (serverless.yml).
+assert not [e for e in env if e.startswith(("USERS_DB_PATH=", "USERS_TABLE="))], f"Env: {env}"
 assert "LAMBDA_TASK_ROOT=/var/task" in env, f"Env: {env}"
 PY
   expected="$(sh image/build-functions --packages | sort | tr '\n' ' ')"
@@ -202,7 +203,7 @@ PY
     'test -x /var/runtime/bootstrap && test "$(stat -c %a /var/runtime/bootstrap)" = 755' ||
     fail "/var/runtime/bootstrap is not mode 755"
 }
-run_case "image: CMD health, the base's entrypoint, USERS_DB_PATH, only the function binaries + bootstrap added" case_contents
+run_case "image: CMD health, the base's entrypoint, no store setting, only the function binaries + bootstrap added" case_contents
 
 case_sizes() {
   local image_size base_size files=0 b
