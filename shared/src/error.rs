@@ -14,6 +14,10 @@ use crate::response::Response;
 /// A boxed error that can cross threads; the cause of a 5xx.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
+/// The `Retry-After` of a 503, in seconds: a throttled or unreachable
+/// dependency has usually recovered by then.
+pub const RETRY_AFTER_SECONDS: u64 = 1;
+
 /// One failed check of a request field, reported in the `errors` list of a 422.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldError {
@@ -50,7 +54,8 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     /// 422: the body is well-formed but fails validation.
     Validation(Vec<FieldError>),
-    /// 503: a dependency is down or throttling; the cause is logged.
+    /// 503: a dependency is down or throttling; the cause is logged, and
+    /// `Retry-After` says when to try again.
     Unavailable(BoxError),
     /// 500: a fault; the cause is logged, never sent.
     Internal(BoxError),
@@ -110,8 +115,9 @@ impl ApiError {
                 "internal server error".to_owned()
             }
         };
-        let allow = match &self {
-            Self::MethodNotAllowed(allow) => Some(allow_header(allow)),
+        let extra = match &self {
+            Self::MethodNotAllowed(allow) => Some((header::ALLOW, allow_header(allow))),
+            Self::Unavailable(_) => Some((header::RETRY_AFTER, RETRY_AFTER_SECONDS.to_string())),
             _ => None,
         };
         let errors = match self {
@@ -119,8 +125,8 @@ impl ApiError {
             _ => None,
         };
         let response = Response::json(status, &ErrorBody { message, errors });
-        match allow {
-            Some(allow) => response.with_header(header::ALLOW, &allow),
+        match extra {
+            Some((name, value)) => response.with_header(name, &value),
             None => response,
         }
     }
@@ -231,5 +237,14 @@ mod tests {
         let response = ApiError::MethodNotAllowed(vec![Method::GET, Method::HEAD]).into_response();
         assert_eq!(response.status, StatusCode::METHOD_NOT_ALLOWED);
         assert_eq!(response.header("allow"), Some("GET, HEAD"));
+    }
+
+    #[test]
+    fn unavailable_carries_retry_after() {
+        let response = ApiError::Unavailable("table throttled".into()).into_response();
+        assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.header("retry-after"), Some("1"));
+        let response = ApiError::internal("not transient").into_response();
+        assert_eq!(response.header("retry-after"), None);
     }
 }

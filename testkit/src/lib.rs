@@ -12,9 +12,12 @@
 //! - `wire`: the one HTTP POST to the emulator (plain socket, with a deadline).
 //! - [`require_tool`]: skip on a laptop without a tool, fail under CI.
 //! - [`dynamo`]: a DynamoDB-compatible server (moto) and the users table.
+//! - [`fault_proxy`]: a loopback proxy in front of it that answers chosen
+//!   requests with errors the real server never sends, or slowly.
 
 pub mod dynamo;
 pub mod events;
+pub mod fault_proxy;
 mod process;
 mod reply;
 mod wire;
