@@ -8,6 +8,8 @@
 #
 # Build args: RUST_IMAGE (builder) and BASE_IMAGE (final base) default to the
 # public images and can point at local stand-ins (tests/image.sh does);
+# `scripts/pin-images` pins the defaults to the digests their tags resolve to
+# (`tag@sha256:...`), so a rebuild cannot silently pick up another base;
 # RUST_TARGET overrides the target picked from TARGETARCH; GLIBC_VERSION is
 # the glibc the binaries link against: they run on it or any newer one
 # (Amazon Linux 2023 has 2.34).
