@@ -284,10 +284,13 @@ CONTAINERS+=("$HEALTH" "$USERS" "$DEFAULT")
 # start_function CONTAINER NAME [CMD...]: run the image as function NAME
 # (through the emulator's Runtime API), read-only root and a non-root user
 # as on Lambda; CMD overrides the image's CMD, as a function's command does.
+# The image sets no store, so users gets a SQLite file in /tmp (in AWS,
+# serverless.yml sets USERS_TABLE).
 start_function() {
   local container="$1" name="$2"
   shift 2
   podman run -d --name "$container" "${PODMAN_OPTS[@]}" --network host --read-only --user 993:990 \
+    -e USERS_DB_PATH=/tmp/users.sqlite3 \
     -e "AWS_LAMBDA_RUNTIME_API=http://127.0.0.1:$PORT/.rt/$name" \
     -e "AWS_LAMBDA_FUNCTION_NAME=$name" -e AWS_LAMBDA_FUNCTION_VERSION=1 \
     -e AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128 "$IMAGE" "$@" >/dev/null
@@ -399,6 +402,17 @@ case_unknown_cmd() {
   if ((rc == 0)) || ! grep -q 'unknown handler' <<<"$out"; then fail "a path as handler: exit $rc: $out"; fi
 }
 run_case "an unknown CMD fails with a message listing the valid handlers" case_unknown_cmd
+
+case_users_without_store() {
+  local out rc=0
+  out="$(podman run --rm "${PODMAN_OPTS[@]}" --network none -e AWS_LAMBDA_RUNTIME_API=127.0.0.1:9001 \
+    -e AWS_LAMBDA_FUNCTION_NAME=users -e AWS_LAMBDA_FUNCTION_VERSION=1 \
+    -e AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128 "$IMAGE" users 2>&1)" || rc=$?
+  echo "# exit $rc: $(tail -n 1 <<<"$out")"
+  ((rc != 0)) || fail "users started without USERS_TABLE or USERS_DB_PATH"
+  grep -q "no users store configured: set USERS_TABLE" <<<"$out" || fail "no message saying what to set: $out"
+}
+run_case "users in the image without a store setting refuses to start, saying what to set" case_users_without_store
 
 # ---------------------------------------------------------------- offline bits
 case_targets() {
