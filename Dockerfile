@@ -8,6 +8,8 @@
 #
 # Build args: RUST_IMAGE (builder) and BASE_IMAGE (final base) default to the
 # public images and can point at local stand-ins (tests/image.sh does);
+# `scripts/pin-images` pins the defaults to the digests their tags resolve to
+# (`tag@sha256:...`), so a rebuild cannot silently pick up another base;
 # RUST_TARGET overrides the target picked from TARGETARCH; GLIBC_VERSION is
 # the glibc the binaries link against: they run on it or any newer one
 # (Amazon Linux 2023 has 2.34).
@@ -58,6 +60,6 @@ RUN --mount=type=cache,id=rust-lambda-api-registry,target=/usr/local/cargo/regis
 FROM ${BASE_IMAGE}
 COPY --from=build /out/bin/ /var/task/bin/
 COPY --chmod=0755 image/bootstrap /var/runtime/bootstrap
-# /tmp is the only writable directory on Lambda.
-ENV USERS_DB_PATH=/tmp/users.sqlite3
+# No store setting here: the users function refuses to start without
+# USERS_TABLE (set by serverless.yml), rather than quietly using SQLite.
 CMD ["health"]

@@ -131,7 +131,8 @@ cfg = json.loads(sys.argv[1])
 assert cfg.get("Cmd") == ["health"], f"Cmd: {cfg.get('Cmd')}"
 assert cfg.get("Entrypoint") == ["/lambda-entrypoint.sh"], f"Entrypoint: {cfg.get('Entrypoint')}"
 env = cfg.get("Env") or []
-assert "USERS_DB_PATH=/tmp/users.sqlite3" in env, f"Env: {env}"
+# No store setting: users refuses to start without USERS_TABLE (serverless.yml).
+assert not [e for e in env if e.startswith(("USERS_DB_PATH=", "USERS_TABLE="))], f"Env: {env}"
 assert "LAMBDA_TASK_ROOT=/var/task" in env, f"Env: {env}"
 PY
   expected="$(sh image/build-functions --packages | sort | tr '\n' ' ')"
@@ -152,7 +153,7 @@ PY
     'test -x /var/runtime/bootstrap && test "$(stat -c %a /var/runtime/bootstrap)" = 755' ||
     fail "/var/runtime/bootstrap is not mode 755"
 }
-run_case "image: CMD health, the base's entrypoint, USERS_DB_PATH, only the function binaries + bootstrap added" case_contents
+run_case "image: CMD health, the base's entrypoint, no store setting, only the function binaries + bootstrap added" case_contents
 
 case_sizes() {
   local image_size base_size files=0 b
@@ -235,10 +236,13 @@ CONTAINERS+=("$HEALTH" "$USERS" "$DEFAULT")
 # start_function CONTAINER NAME [CMD...]: run the image as function NAME
 # (through the emulator's Runtime API), read-only root and a non-root user
 # as on Lambda; CMD overrides the image's CMD, as a function's command does.
+# The image sets no store, so users gets a SQLite file in /tmp (in AWS,
+# serverless.yml sets USERS_TABLE).
 start_function() {
   local container="$1" name="$2"
   shift 2
   podman run -d --name "$container" "${PODMAN_OPTS[@]}" --network host --read-only --user 993:990 \
+    -e USERS_DB_PATH=/tmp/users.sqlite3 \
     -e "AWS_LAMBDA_RUNTIME_API=http://127.0.0.1:$PORT/.rt/$name" \
     -e "AWS_LAMBDA_FUNCTION_NAME=$name" -e AWS_LAMBDA_FUNCTION_VERSION=1 \
     -e AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128 "$IMAGE" "$@" >/dev/null
@@ -350,6 +354,17 @@ case_unknown_cmd() {
   if ((rc == 0)) || ! grep -q 'unknown handler' <<<"$out"; then fail "a path as handler: exit $rc: $out"; fi
 }
 run_case "an unknown CMD fails with a message listing the valid handlers" case_unknown_cmd
+
+case_users_without_store() {
+  local out rc=0
+  out="$(podman run --rm "${PODMAN_OPTS[@]}" --network none -e AWS_LAMBDA_RUNTIME_API=127.0.0.1:9001 \
+    -e AWS_LAMBDA_FUNCTION_NAME=users -e AWS_LAMBDA_FUNCTION_VERSION=1 \
+    -e AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128 "$IMAGE" users 2>&1)" || rc=$?
+  echo "# exit $rc: $(tail -n 1 <<<"$out")"
+  ((rc != 0)) || fail "users started without USERS_TABLE or USERS_DB_PATH"
+  grep -q "no users store configured: set USERS_TABLE" <<<"$out" || fail "no message saying what to set: $out"
+}
+run_case "users in the image without a store setting refuses to start, saying what to set" case_users_without_store
 
 # ---------------------------------------------------------------- offline bits
 case_targets() {

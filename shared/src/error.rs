@@ -15,6 +15,10 @@ use crate::response::Response;
 /// A boxed error that can cross threads; the cause of a 5xx.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
+/// The `Retry-After` of a 503, in seconds: a throttled or unreachable
+/// dependency has usually recovered by then.
+pub const RETRY_AFTER_SECONDS: u64 = 1;
+
 /// One failed check of a request field, reported in the `errors` list of a 422.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldError {
@@ -51,7 +55,8 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     /// 422: the body is well-formed but fails validation.
     Validation(Vec<FieldError>),
-    /// 503: a dependency is down or throttling; the cause is logged.
+    /// 503: a dependency is down or throttling; the cause is logged, and
+    /// `Retry-After` says when to try again.
     Unavailable(BoxError),
     /// 500: a fault; the cause is logged, never sent.
     Internal(BoxError),
@@ -107,17 +112,24 @@ impl ApiError {
         }
     }
 
-    /// Builds the JSON response. The `Allow` header of a 405 is the
-    /// router's ([`crate::router::respond`]); logging a 5xx's cause is the
-    /// app's ([`crate::App::handle`]).
+    /// Builds the JSON response; a 503 says when to retry (`Retry-After`).
+    /// The `Allow` header of a 405 is the router's
+    /// ([`crate::router::respond`]); logging a 5xx's cause is the app's
+    /// ([`crate::App::handle`]).
     pub fn into_response(self) -> Response {
         let status = self.status();
         let message = self.message();
+        let retry_after = matches!(self, Self::Unavailable(_));
         let errors = match self {
             Self::Validation(errors) => Some(errors),
             _ => None,
         };
-        Response::json(status, &ErrorBody { message, errors })
+        let response = Response::json(status, &ErrorBody { message, errors });
+        if retry_after {
+            response.with_header(http::header::RETRY_AFTER, &RETRY_AFTER_SECONDS.to_string())
+        } else {
+            response
+        }
     }
 }
 
@@ -275,5 +287,14 @@ mod tests {
         for (error, expected) in cases {
             assert_eq!(error.to_string(), expected);
         }
+    }
+
+    #[test]
+    fn unavailable_carries_retry_after() {
+        let response = ApiError::Unavailable("table throttled".into()).into_response();
+        assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.header("retry-after"), Some("1"));
+        let response = ApiError::internal("not transient").into_response();
+        assert_eq!(response.header("retry-after"), None);
     }
 }

@@ -15,6 +15,8 @@
 //! - [`dynamo`]: a DynamoDB-compatible server (moto) and the users table.
 //! - [`users`]: the `users` binary started on SQLite or DynamoDB.
 //! - [`hostile`]: table-driven hostile inputs and the checks on their answers.
+//! - [`fault_proxy`]: a loopback proxy in front of a server that answers
+//!   chosen requests with errors the real server never sends, or slowly.
 //! - [`block_on`]: async code from a synchronous test.
 //! - `bin/event.rs`: the REST v1 event builder as a command, for scripts.
 //! - `bin/panicking-function.rs`: a function whose handler panics.
@@ -24,6 +26,7 @@
 mod block_on;
 pub mod dynamo;
 pub mod events;
+pub mod fault_proxy;
 pub mod hostile;
 mod process;
 mod reply;

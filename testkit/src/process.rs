@@ -232,6 +232,35 @@ pub struct Function {
 impl Function {
     /// Starts `binary` as function `name`, with extra environment `env`.
     pub fn start(emulator: &Emulator, name: &str, binary: &str, env: &[(&str, &str)]) -> Self {
+        let stderr = if std::env::var_os("TEST_FUNCTION_LOGS").is_some() {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        };
+        Self::spawn(emulator, name, binary, env, stderr)
+    }
+
+    /// Like [`Function::start`], with the process's log (stderr) written to
+    /// `log`, for a test to read.
+    pub fn start_logging(
+        emulator: &Emulator,
+        name: &str,
+        binary: &str,
+        env: &[(&str, &str)],
+        log: &Path,
+    ) -> Self {
+        let file =
+            std::fs::File::create(log).unwrap_or_else(|e| panic!("create {}: {e}", log.display()));
+        Self::spawn(emulator, name, binary, env, Stdio::from(file))
+    }
+
+    fn spawn(
+        emulator: &Emulator,
+        name: &str,
+        binary: &str,
+        env: &[(&str, &str)],
+        stderr: Stdio,
+    ) -> Self {
         let child = Command::new(binary)
             .env("AWS_LAMBDA_RUNTIME_API", emulator.runtime_api(name))
             .env("AWS_LAMBDA_FUNCTION_NAME", name)
@@ -239,11 +268,7 @@ impl Function {
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
             .envs(env.iter().copied())
             .stdout(Stdio::null())
-            .stderr(if std::env::var_os("TEST_FUNCTION_LOGS").is_some() {
-                Stdio::inherit()
-            } else {
-                Stdio::null()
-            })
+            .stderr(stderr)
             .spawn()
             .unwrap_or_else(|e| panic!("start {binary}: {e}"));
         Self { child }

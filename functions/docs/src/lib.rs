@@ -8,23 +8,33 @@
 //! once at start-up; each request only adds the `servers` entry, so "Try it
 //! out" and the page's document URL carry the API Gateway stage when there
 //! is one (`/dev/openapi.json`), the known FastAPI-on-Lambda pitfall.
+//!
+//! # Layout
+//! - this file: the router, its two handlers, the embedded document.
+//! - [`page`]: the `/docs` page: pinned Swagger UI with integrity hashes,
+//!   and its Content-Security-Policy.
+
+pub mod page;
 
 #![warn(missing_docs)]
 
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use shared::http::StatusCode;
-use shared::{ApiError, ErrorBody, HandlerResult, Request, Response, Router, get};
+use shared::http::{StatusCode, header};
+use shared::{ErrorBody, HandlerResult, Request, Response, Router, get};
 use utoipa::OpenApi;
+
+use crate::page::Page;
 
 /// The generated document of the whole API.
 pub const DOCUMENT: &str = include_str!("../openapi.json");
 
-/// The parsed document, shared by every request.
+/// The parsed document and the page, shared by every request.
 #[derive(Debug)]
 pub struct Docs {
     document: Value,
+    page: Page,
 }
 
 impl Docs {
@@ -32,6 +42,7 @@ impl Docs {
     pub fn load() -> Result<Self, shared::BoxError> {
         Ok(Self {
             document: serde_json::from_str(DOCUMENT)?,
+            page: Page::new(),
         })
     }
 }
@@ -92,35 +103,10 @@ async fn openapi_json(request: Request, docs: Arc<Docs>) -> HandlerResult {
         (status = 500, description = "Internal error", body = ErrorBody),
     )
 )]
-async fn docs_page(request: Request, _docs: Arc<Docs>) -> HandlerResult {
-    let document_url = request.public_path("/openapi.json");
-    // A JSON string is a valid JS string literal; `<` is escaped so the
-    // value can never close the script element.
-    let literal = serde_json::to_string(&document_url)
-        .map_err(ApiError::internal)?
-        .replace('<', "\\u003c");
-    let page = PAGE.replace("{DOCUMENT_URL}", &literal);
-    Ok(Response::text(
-        StatusCode::OK,
-        "text/html; charset=utf-8",
-        page,
-    ))
+async fn docs_page(request: Request, docs: Arc<Docs>) -> HandlerResult {
+    let html = docs.page.html(&request.public_path("/openapi.json"));
+    Ok(
+        Response::text(StatusCode::OK, "text/html; charset=utf-8", html)
+            .with_header(header::CONTENT_SECURITY_POLICY, docs.page.policy()),
+    )
 }
-
-const PAGE: &str = r##"<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>Rust Lambda API - docs</title>
-  <link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css">
-</head>
-<body>
-  <div id="swagger-ui"></div>
-  <script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js" crossorigin></script>
-  <script>
-    window.ui = SwaggerUIBundle({ url: {DOCUMENT_URL}, dom_id: "#swagger-ui" });
-  </script>
-</body>
-</html>
-"##;

@@ -43,7 +43,7 @@ fn the_document_and_the_page_follow_the_stage() {
             Some("text/html; charset=utf-8")
         );
         let html = page.text();
-        let url = format!("url: \"{base}/openapi.json\"");
+        let url = format!("data-url=\"{base}/openapi.json\"");
         assert!(
             html.contains(&url),
             "{shape:?}: the page must read {url}:\n{html}"

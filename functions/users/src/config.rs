@@ -3,8 +3,12 @@
 //! - `USERS_TABLE` set: DynamoDB on that table (production); the optional
 //!   `DYNAMODB_ENDPOINT` points the client at a local DynamoDB-compatible
 //!   server (tests, local runs).
-//! - otherwise: the embedded SQLite store at `USERS_DB_PATH`, default
-//!   [`DEFAULT_DB_PATH`].
+//! - `USERS_DB_PATH` set: the embedded SQLite store in that file (local
+//!   runs: `scripts/dev`, `cargo lambda watch` through the users package
+//!   metadata, the tests).
+//! - neither: the function refuses to start ([`MISSING_STORE`]). There is
+//!   no default: a deployed function without `USERS_TABLE` must not quietly
+//!   serve from a per-instance SQLite file that is lost at every cold start.
 
 use std::path::PathBuf;
 
@@ -13,9 +17,9 @@ use crate::store::dynamodb::DynamoStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{StoreError, UserStore};
 
-/// Where the embedded store lives when `USERS_DB_PATH` is not set: under the
-/// workspace, where `cargo lambda watch` runs the functions.
-pub const DEFAULT_DB_PATH: &str = ".data/users.sqlite3";
+/// Why the function refuses to start without a store setting, and what to set.
+pub const MISSING_STORE: &str = "no users store configured: set USERS_TABLE to the \
+     DynamoDB table (in AWS), or USERS_DB_PATH to a SQLite file (local runs only)";
 
 fn setting(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
@@ -26,8 +30,9 @@ pub async fn open_store() -> Result<Box<dyn UserStore>, StoreError> {
     if let Some(table) = setting("USERS_TABLE") {
         return open_dynamodb(table).await;
     }
-    let path =
-        setting("USERS_DB_PATH").map_or_else(|| PathBuf::from(DEFAULT_DB_PATH), PathBuf::from);
+    let path = setting("USERS_DB_PATH")
+        .map(PathBuf::from)
+        .ok_or_else(|| StoreError::Internal(MISSING_STORE.into()))?;
     let store = SqliteStore::open(&path)?;
     tracing::info!(store = "sqlite", path = %path.display(), "users store ready");
     Ok(Box::new(store))

@@ -13,6 +13,13 @@
 //! (`TransactionConflict`, or the user changed between read and write) is
 //! retried a few times before giving up with a 503.
 //!
+//! A transaction DynamoDB cancels for throttling (`ThrottlingError`,
+//! `ProvisionedThroughputExceeded` among the cancellation reasons), or one
+//! still running under the same client request token
+//! (`TransactionInProgressException`), is transient: it is sent again, with
+//! the same items and token (so it commits at most once), after a jittered
+//! exponential back-off, while [`RETRY_BUDGET`] lasts; then it is a 503.
+//!
 //! All users share one partition: that gives ordered, exact pages at the
 //! cost of DynamoDB's per-partition throughput (about 1,000 writes/s); a
 //! table that must go beyond that would shard `pk` and merge pages.
@@ -21,7 +28,8 @@
 //! must fail within the Lambda timeout with a clear 503, never hang.
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::hash::{BuildHasher, RandomState};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use aws_config::BehaviorVersion;
@@ -39,6 +47,14 @@ const USER: &str = "USER";
 const EMAIL: &str = "EMAIL";
 /// Attempts for a transaction that loses a race with another writer.
 const RACE_ATTEMPTS: u32 = 4;
+/// How long one store operation keeps retrying a throttled transaction,
+/// counted from its start: well inside the function's 10 s timeout, even
+/// when the last attempt takes the SDK's whole 5 s operation timeout.
+pub const RETRY_BUDGET: Duration = Duration::from_secs(2);
+/// The first back-off after a throttled transaction; it doubles per attempt
+/// up to [`MAX_BACK_OFF`], and each wait is drawn at random below it.
+const FIRST_BACK_OFF: Duration = Duration::from_millis(50);
+const MAX_BACK_OFF: Duration = Duration::from_millis(500);
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -145,14 +161,76 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().delete(delete).build())
     }
 
-    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), Outcome> {
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(Outcome::from)
+    /// Runs one transaction, sending it again while it is throttled and
+    /// `budget` lasts; one client request token for every attempt, so a
+    /// first attempt that did commit makes the next one a no-op success.
+    async fn transact(
+        &self,
+        items: Vec<TransactWriteItem>,
+        budget: &mut Budget,
+    ) -> Result<(), Outcome> {
+        let token = uuid::Uuid::now_v7().to_string();
+        loop {
+            let sent = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .client_request_token(&token)
+                .send()
+                .await;
+            match sent.map_err(Attempt::from) {
+                Ok(_) => return Ok(()),
+                Err(Attempt::Throttled(reason)) => {
+                    budget.wait(&reason).await.map_err(Outcome::Failed)?;
+                }
+                Err(Attempt::Ended(outcome)) => return Err(outcome),
+            }
+        }
+    }
+}
+
+/// The time one store operation may spend waiting out throttled transactions.
+#[derive(Debug)]
+struct Budget {
+    started: Instant,
+    attempt: u32,
+}
+
+impl Budget {
+    fn start() -> Self {
+        Self {
+            started: Instant::now(),
+            attempt: 0,
+        }
+    }
+
+    /// Waits before the next attempt, or says why not: the budget is spent.
+    async fn wait(&mut self, reason: &str) -> Result<(), StoreError> {
+        let ceiling = FIRST_BACK_OFF
+            .saturating_mul(1 << self.attempt.min(10))
+            .min(MAX_BACK_OFF);
+        // Full jitter: clients throttled together do not retry together.
+        let jitter = RandomState::new().hash_one(self.attempt);
+        let delay = ceiling.mul_f64((jitter % 1000) as f64 / 1000.0);
+        self.attempt += 1;
+        if self.started.elapsed() + delay > RETRY_BUDGET {
+            return Err(StoreError::Unavailable(
+                format!(
+                    "dynamodb: transaction still throttled after {} attempts in {} ms: {reason}",
+                    self.attempt,
+                    self.started.elapsed().as_millis()
+                )
+                .into(),
+            ));
+        }
+        tracing::warn!(
+            attempt = self.attempt,
+            delay_ms = delay.as_millis(),
+            reason,
+            "dynamodb transaction throttled; retrying"
+        );
+        tokio::time::sleep(delay).await;
+        Ok(())
     }
 }
 
@@ -166,8 +244,16 @@ enum Outcome {
     Failed(StoreError),
 }
 
+/// What a failed attempt at a transaction calls for.
+enum Attempt {
+    /// Throttled, or the same transaction is still running: send it again.
+    Throttled(String),
+    /// The transaction did not commit, for this reason.
+    Ended(Outcome),
+}
+
 impl From<SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>>
-    for Outcome
+    for Attempt
 {
     fn from(
         error: SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
@@ -181,13 +267,24 @@ impl From<SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::Http
                 .map(|r| r.code().unwrap_or("None"))
                 .collect();
             if let Some(index) = codes.iter().position(|c| *c == "ConditionalCheckFailed") {
-                return Self::ConditionFailed(index);
+                return Self::Ended(Outcome::ConditionFailed(index));
             }
             if codes.contains(&"TransactionConflict") {
-                return Self::Conflict;
+                return Self::Ended(Outcome::Conflict);
+            }
+            if let Some(code) = codes
+                .iter()
+                .find(|c| matches!(**c, "ThrottlingError" | "ProvisionedThroughputExceeded"))
+            {
+                return Self::Throttled(format!("transaction cancelled: {code}"));
             }
         }
-        Self::Failed(classify(error))
+        if let SdkError::ServiceError(service) = &error
+            && let TransactWriteItemsError::TransactionInProgressException(_) = service.err()
+        {
+            return Self::Throttled("TransactionInProgressException".into());
+        }
+        Self::Ended(Outcome::Failed(classify(error)))
     }
 }
 
@@ -269,12 +366,13 @@ impl UserStore for DynamoStore {
         let key = email_key(&user.email);
         let mut claim = Self::email_claim_key(&key);
         claim.insert("user_id".into(), AttributeValue::S(user.id.clone()));
+        let mut budget = Budget::start();
         for attempt in 0..RACE_ATTEMPTS {
             let items = vec![
                 self.put(user_item(&user), "attribute_not_exists(pk)")?,
                 self.put(claim.clone(), "attribute_not_exists(pk)")?,
             ];
-            match self.transact(items).await {
+            match self.transact(items, &mut budget).await {
                 Ok(()) => return Ok(user),
                 Err(Outcome::ConditionFailed(index)) => {
                     // The SDK retries a transaction whose answer timed out;
@@ -339,6 +437,7 @@ impl UserStore for DynamoStore {
     }
 
     async fn update(&self, id: &str, input: UserInput) -> Result<Option<User>, StoreError> {
+        let mut budget = Budget::start();
         for attempt in 0..RACE_ATTEMPTS {
             let Some(current) = self.read(id).await? else {
                 return Ok(None);
@@ -370,7 +469,7 @@ impl UserStore for DynamoStore {
                 items.push(self.put(claim, "attribute_not_exists(pk)")?);
                 items.push(self.delete_claim(&old_key, id)?);
             }
-            match self.transact(items).await {
+            match self.transact(items, &mut budget).await {
                 Ok(()) => return Ok(Some(updated)),
                 Err(Outcome::ConditionFailed(1)) => return Err(StoreError::EmailTaken),
                 // The user changed or vanished between the read and the write.
@@ -382,6 +481,7 @@ impl UserStore for DynamoStore {
     }
 
     async fn delete(&self, id: &str) -> Result<bool, StoreError> {
+        let mut budget = Budget::start();
         for attempt in 0..RACE_ATTEMPTS {
             let Some(current) = self.read(id).await? else {
                 return Ok(false);
@@ -398,7 +498,7 @@ impl UserStore for DynamoStore {
                 TransactWriteItem::builder().delete(delete_user).build(),
                 self.delete_claim(&key, id)?,
             ];
-            match self.transact(items).await {
+            match self.transact(items, &mut budget).await {
                 Ok(()) => return Ok(true),
                 Err(Outcome::ConditionFailed(_) | Outcome::Conflict) => back_off(attempt).await,
                 Err(Outcome::Failed(error)) => return Err(error),

@@ -5,7 +5,13 @@
 //! killed mid-request never leaves half a user, and file locking, so several
 //! function processes (cargo-lambda's `--concurrency`) can share one file.
 //! Calls run on tokio's blocking pool: SQLite I/O must not stall the runtime.
+//!
+//! The folder and the database are created readable by the owner only
+//! (0700 and 0600); SQLite gives its `-wal` and `-shm` files the mode of the
+//! database file.
 
+use std::fs::{DirBuilder, OpenOptions};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -33,10 +39,28 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database at `path`, and its parent folder.
+    /// Opens (creating if needed, owner-only) the database at `path`, and
+    /// its parent folders.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let io =
+            |e: std::io::Error| StoreError::Internal(format!("{}: {e}", path.display()).into());
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| StoreError::Internal(e.into()))?;
+            DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(parent)
+                .map_err(io)?;
+        }
+        // Created here, not by SQLite, which would use 0644; an existing
+        // file is left as it is.
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(io(e)),
+            _ => {}
         }
         let connection = Connection::open(path).map_err(internal)?;
         connection
