@@ -19,6 +19,7 @@
 //! - [`trace`]: the invocation's X-Ray trace header, for AWS SDK clients
 //!   ([`trace::TraceHeader`] with the `aws-sdk` feature).
 //! - [`app`]: one invocation end to end, and [`run`].
+//! - `auth` (feature `auth`): JWT verification against the issuer's JWKS.
 //!
 //! # Example
 //! ```
@@ -41,6 +42,8 @@
 //! ```
 
 pub mod app;
+#[cfg(feature = "auth")]
+pub mod auth;
 pub mod config;
 pub mod cors;
 pub mod error;

@@ -12,9 +12,12 @@
 //! - `wire`: the one HTTP POST to the emulator (plain socket, with a deadline).
 //! - [`require_tool`]: skip on a laptop without a tool, fail under CI.
 //! - [`dynamo`]: a DynamoDB-compatible server (moto) and the users table.
+//! - [`jwks`]: a test token issuer: generated keys, tokens, forgeries, and
+//!   a JWKS server on 127.0.0.1 that counts requests and fails on demand.
 
 pub mod dynamo;
 pub mod events;
+pub mod jwks;
 mod process;
 mod reply;
 mod wire;
