@@ -95,9 +95,15 @@ async fn tokens_signed_by_the_issuers_keys_yield_their_principal() {
         assert_eq!(principal.scopes, ["users:read", "users:write"], "{name}");
         assert_eq!(principal.claims["iss"], ISSUER, "{name}");
     }
-    let cognito = rsa.sign(&claims(
-        json!({"scope": null, "cognito:groups": ["admins"], "sub": "c0ffee"}),
-    ));
+    // A Cognito access token: no `aud`, the app client in `client_id`.
+    let cognito = rsa.sign(&claims(json!({
+        "aud": null,
+        "client_id": AUDIENCE,
+        "token_use": "access",
+        "scope": null,
+        "cognito:groups": ["admins"],
+        "sub": "c0ffee",
+    })));
     let principal = verifier.verify(&cognito).await.expect("a Cognito token");
     assert_eq!(
         (
@@ -137,6 +143,20 @@ async fn bad_tokens_are_rejected_for_what_is_wrong_with_them() {
             "wrong aud",
             ec.sign(&claims(json!({"aud": "another-api"}))),
             Rejection::Audience,
+        ),
+        (
+            "a Cognito access token of another app client",
+            rsa.sign(&claims(
+                json!({"aud": null, "client_id": "another-app", "token_use": "access"}),
+            )),
+            Rejection::Audience,
+        ),
+        (
+            "a Cognito ID token without aud",
+            rsa.sign(&claims(
+                json!({"aud": null, "client_id": AUDIENCE, "token_use": "id"}),
+            )),
+            Rejection::Claim("aud".into()),
         ),
         (
             "no exp",

@@ -15,7 +15,7 @@ pub struct AuthConfig {
     /// The exact `iss` of accepted tokens (`AUTH_ISSUER`).
     pub issuer: String,
     /// Accepted `aud` values (`AUTH_AUDIENCE`, comma-separated); a token
-    /// must name at least one.
+    /// must name at least one (a Cognito access token, in `client_id`).
     pub audiences: Vec<String>,
     /// The issuer's JWKS (`AUTH_JWKS_URL`, default `${AUTH_ISSUER}/.well-known/jwks.json`):
     /// `https`, or `http` on the loopback interface only.

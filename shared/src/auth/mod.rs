@@ -5,8 +5,9 @@
 //! (`AUTH_ISSUER`, `AUTH_AUDIENCE`, `AUTH_JWKS_URL`). [`Verifier::verify`]
 //! accepts RS256 and ES256 tokens only, with the algorithm fixed by the key
 //! the `kid` names (`none`, HMAC and any algorithm the key does not declare
-//! are refused), checks `iss`, `aud`, `exp` and `nbf` (60 s of clock skew),
-//! and yields a [`Principal`]. An [`AuthError`] tells a bad token (401)
+//! are refused), checks `iss`, `aud` (or, for Cognito access tokens, which
+//! have none, `client_id`), `exp` and `nbf` (60 s of clock skew), and
+//! yields a [`Principal`]. An [`AuthError`] tells a bad token (401)
 //! from an issuer whose keys cannot be fetched (a fault).
 //!
 //! # Layout

@@ -26,14 +26,17 @@ pub const JWKS_TIMEOUT: Duration = Duration::from_secs(2);
 /// Longer than any real access token; refused before any parsing.
 const MAX_TOKEN_BYTES: usize = 16 * 1024;
 
-/// The claims every accepted token carries.
-const REQUIRED_CLAIMS: [&str; 4] = ["exp", "iss", "aud", "sub"];
+/// The claims every accepted token carries; `aud` too, checked by
+/// [`audience`] because Cognito's access tokens name their audience in
+/// `client_id` instead.
+const REQUIRED_CLAIMS: [&str; 3] = ["exp", "iss", "sub"];
 
 /// Verifies access tokens of one issuer. Build it once per process; it
 /// keeps the issuer's keys between requests.
 #[derive(Debug)]
 pub struct Verifier {
     jwks: Jwks,
+    audiences: Vec<String>,
     rs256: Validation,
     es256: Validation,
 }
@@ -67,6 +70,7 @@ impl Verifier {
         };
         Ok(Self {
             jwks: Jwks::new(fetcher),
+            audiences: config.audiences.clone(),
             rs256: validation(Algorithm::RS256),
             es256: validation(Algorithm::ES256),
         })
@@ -114,7 +118,23 @@ impl Verifier {
         };
         let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key.decoding, validation)
             .map_err(Rejection::from)?;
+        audience(&data.claims, &self.audiences)?;
         Ok(Principal::from_claims(data.claims)?)
+    }
+}
+
+/// A token is for one of `audiences`: its `aud` (which `jsonwebtoken`
+/// has matched when present), or, for a Cognito access token
+/// (`token_use: access`, no `aud`), its `client_id`.
+fn audience(claims: &Map<String, Value>, audiences: &[String]) -> Result<(), Rejection> {
+    if claims.contains_key("aud") {
+        return Ok(());
+    }
+    let cognito_access = claims.get("token_use").and_then(Value::as_str) == Some("access");
+    match claims.get("client_id").and_then(Value::as_str) {
+        Some(client) if cognito_access && audiences.iter().any(|a| a == client) => Ok(()),
+        Some(_) if cognito_access => Err(Rejection::Audience),
+        _ => Err(Rejection::Claim("aud".into())),
     }
 }
 
@@ -163,6 +183,42 @@ mod tests {
             format!("{}.e30.c2ln", encode(r#"{"alg":"ES256","kid":7}"#)),
         ] {
             assert!(header(&bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn without_aud_only_a_cognito_access_token_names_its_audience_in_client_id() {
+        let audiences = ["api".to_owned(), "web".to_owned()];
+        let cases = [
+            (
+                serde_json::json!({"aud": "checked-by-jsonwebtoken"}),
+                Ok(()),
+            ),
+            (
+                serde_json::json!({"token_use": "access", "client_id": "web"}),
+                Ok(()),
+            ),
+            (
+                serde_json::json!({"token_use": "access", "client_id": "other"}),
+                Err(Rejection::Audience),
+            ),
+            (
+                serde_json::json!({"token_use": "id", "client_id": "api"}),
+                Err(Rejection::Claim("aud".into())),
+            ),
+            (
+                serde_json::json!({"client_id": "api"}),
+                Err(Rejection::Claim("aud".into())),
+            ),
+            (
+                serde_json::json!({"token_use": "access"}),
+                Err(Rejection::Claim("aud".into())),
+            ),
+            (serde_json::json!({}), Err(Rejection::Claim("aud".into()))),
+        ];
+        for (claims, expected) in cases {
+            let claims = claims.as_object().cloned().unwrap_or_default();
+            assert_eq!(audience(&claims, &audiences), expected, "{claims:?}");
         }
     }
 
