@@ -17,6 +17,8 @@
 //! - [`hostile`]: table-driven hostile inputs and the checks on their answers.
 //! - [`fault_proxy`]: a loopback proxy in front of a server that answers
 //!   chosen requests with errors the real server never sends, or slowly.
+//! - [`jwks`]: a test token issuer: generated keys, tokens, forgeries, and
+//!   a JWKS server on 127.0.0.1 that counts requests and fails on demand.
 //! - [`block_on`]: async code from a synchronous test.
 //! - `bin/event.rs`: the REST v1 event builder as a command, for scripts.
 //! - `bin/panicking-function.rs`: a function whose handler panics.
@@ -28,6 +30,7 @@ pub mod dynamo;
 pub mod events;
 pub mod fault_proxy;
 pub mod hostile;
+pub mod jwks;
 mod process;
 mod reply;
 pub mod users;

@@ -1,0 +1,108 @@
+//! One GET of the JWKS document: hyper's client (already in every function
+//! through lambda_runtime) over rustls with the system's CA certificates,
+//! the TLS stack the AWS SDK uses too. A deadline covers the whole exchange
+//! and the body is capped, so a slow or hostile server costs little.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::Uri;
+use http_body_util::{BodyExt, Empty, Limited};
+use hyper_rustls::{ConfigBuilderExt, HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+/// The largest JWKS document read; real ones are a few KiB.
+const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// Fetches one URL, the issuer's JWKS.
+#[derive(Debug)]
+pub(crate) struct Fetcher {
+    client: Client<HttpsConnector<HttpConnector>, Empty<Bytes>>,
+    url: Uri,
+    timeout: Duration,
+}
+
+impl Fetcher {
+    /// A client for `url` (`https`, or `http` to the loopback interface, as
+    /// [`super::AuthConfig`] checked). `https` needs the system's CA
+    /// certificates; their absence is an error at start-up, not at the
+    /// first request.
+    pub(crate) fn new(url: Uri, timeout: Duration) -> Result<Self, String> {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let builder = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("TLS set-up: {e}"))?;
+        let tls = if url.scheme_str() == Some("https") {
+            builder
+                .with_native_roots()
+                .map_err(|e| format!("no CA certificates to check {url} with: {e}"))?
+                .with_no_client_auth()
+        } else {
+            builder
+                .with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth()
+        };
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(timeout));
+        let connector = HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        Ok(Self {
+            client: Client::builder(TokioExecutor::new()).build(connector),
+            url,
+            timeout,
+        })
+    }
+
+    /// The URL fetched.
+    pub(crate) fn url(&self) -> &Uri {
+        &self.url
+    }
+
+    /// The body of a 2xx answer; anything else (no answer within the
+    /// timeout, another status, a body over the cap) is an error saying so.
+    pub(crate) async fn get(&self) -> Result<Bytes, String> {
+        let request = http::Request::get(self.url.clone())
+            .header(http::header::ACCEPT, "application/json")
+            .body(Empty::new())
+            .map_err(|e| e.to_string())?;
+        let exchange = async {
+            let response = self
+                .client
+                .request(request)
+                .await
+                .map_err(|e| format!("request failed: {}", chain(&e)))?;
+            let status = response.status();
+            if !status.is_success() {
+                return Err(format!("answered {status}"));
+            }
+            let body = Limited::new(response.into_body(), MAX_BODY_BYTES)
+                .collect()
+                .await
+                .map_err(|e| format!("reading the body: {e}"))?;
+            Ok(body.to_bytes())
+        };
+        tokio::time::timeout(self.timeout, exchange)
+            .await
+            .map_err(|_| format!("no answer within {} ms", self.timeout.as_millis()))?
+    }
+}
+
+/// An error with its sources: hyper's own message ("client error
+/// (Connect)") says little without them.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
