@@ -1,0 +1,146 @@
+//! The few osls variables the gateway needs to resolve in `serverless.yml`:
+//! `${opt:stage, 'dev'}`, `${env:NAME, 'default'}`, `${sls:stage}`,
+//! `${self:service}`, `${aws:region}` and quoted literals, first source that
+//! has a value wins (as osls does).
+
+use std::collections::BTreeMap;
+
+/// What `${...}` sources resolve to.
+#[derive(Debug, Clone, Default)]
+pub struct Vars {
+    /// `opt:NAME` (the gateway's `--stage` / `--region`).
+    pub options: BTreeMap<String, String>,
+    /// `sls:stage`, `self:service`, `aws:region` once known.
+    pub known: BTreeMap<String, String>,
+}
+
+impl Vars {
+    /// Replaces every `${...}` in `text`; an unresolvable one is an error
+    /// that names it.
+    pub fn resolve(&self, text: &str) -> Result<String, String> {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let inner_start = start + 2;
+            let end = closing_brace(&rest[inner_start..])
+                .ok_or_else(|| format!("unterminated variable in `{text}`"))?;
+            let inner = &rest[inner_start..inner_start + end];
+            out.push_str(&self.one(inner)?);
+            rest = &rest[inner_start + end + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
+    fn one(&self, inner: &str) -> Result<String, String> {
+        for source in split_top_level(inner) {
+            let source = source.trim();
+            if let Some(value) = self.source(source)? {
+                return Ok(value);
+            }
+        }
+        Err(format!(
+            "cannot resolve `${{{inner}}}` (the local gateway knows opt:stage, opt:region, env:, sls:stage, self:service, aws:region and quoted defaults)"
+        ))
+    }
+
+    fn source(&self, source: &str) -> Result<Option<String>, String> {
+        if let Some(literal) = quoted(source) {
+            return Ok(Some(literal.to_owned()));
+        }
+        if source.contains("${") {
+            return self.resolve(source).map(Some);
+        }
+        if let Some(name) = source.strip_prefix("opt:") {
+            return Ok(self.options.get(name).cloned());
+        }
+        if let Some(name) = source.strip_prefix("env:") {
+            return Ok(std::env::var(name).ok());
+        }
+        if matches!(source, "sls:stage" | "self:service" | "aws:region")
+            || source.starts_with("self:")
+        {
+            return Ok(self.known.get(source).cloned());
+        }
+        if let Ok(number) = source.parse::<f64>()
+            && number.is_finite()
+        {
+            return Ok(Some(source.to_owned()));
+        }
+        Err(format!("unsupported variable source `{source}`"))
+    }
+}
+
+fn quoted(source: &str) -> Option<&str> {
+    ['\'', '"'].into_iter().find_map(|q| {
+        source
+            .strip_prefix(q)
+            .and_then(|s| s.strip_suffix(q))
+            .filter(|s| !s.contains(q))
+    })
+}
+
+/// The index of the `}` closing the variable that starts before `text`.
+fn closing_brace(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (index, c) in text.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 0 => return Some(index),
+            '}' => depth -= 1,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Splits on commas outside quotes and nested `${}`.
+fn split_top_level(inner: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut depth, mut quote, mut start) = (0usize, None, 0usize);
+    for (index, c) in inner.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '{') => depth += 1,
+            (None, '}') => depth = depth.saturating_sub(1),
+            (None, ',') if depth == 0 => {
+                parts.push(&inner[start..index]);
+                start = index + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&inner[start..]);
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Vars;
+
+    #[test]
+    fn variables_resolve_like_osls() {
+        let mut vars = Vars::default();
+        vars.options.insert("stage".into(), "prod".into());
+        vars.known.insert("self:service".into(), "api".into());
+        let cases = [
+            ("${opt:stage, 'dev'}", Some("prod")),
+            (
+                "${opt:region, env:GATEWAY_TEST_UNSET_VAR, 'eu-west-1'}",
+                Some("eu-west-1"),
+            ),
+            ("${self:service}-x", Some("api-x")),
+            ("'${env:GATEWAY_TEST_UNSET_VAR, \"*\"}'", Some("'*'")),
+            ("plain", Some("plain")),
+            ("${env:GATEWAY_TEST_UNSET_VAR}", None),
+            ("${cf:stack.output}", None),
+            ("${opt:stage", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(vars.resolve(text).ok().as_deref(), expected, "{text}");
+        }
+    }
+}
