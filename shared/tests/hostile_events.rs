@@ -28,7 +28,7 @@ async fn list(_request: Request, _state: Arc<()>) -> HandlerResult {
 }
 
 async fn create(request: Request, _state: Arc<()>) -> HandlerResult {
-    let body = request.json()?;
+    let body: serde_json::Value = request.json()?;
     Ok(Response::json(StatusCode::CREATED, &body))
 }
 

@@ -14,9 +14,9 @@
 //! - [`page`]: the `/docs` page: pinned Swagger UI with integrity hashes,
 //!   and its Content-Security-Policy.
 
-pub mod page;
-
 #![warn(missing_docs)]
+
+pub mod page;
 
 use std::sync::Arc;
 
