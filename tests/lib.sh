@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # CASE_RC and the counts are read by the suites
 # The harness every tests/*.sh shares: source it first; it changes to the
 # repository root, puts the project's tools (scripts/setup) on PATH and
 # makes a scratch folder $WORK, removed at exit after the suite's own
@@ -25,8 +26,7 @@ use_tools
 PASSED=0
 FAILED=0
 SKIPPED=0
-CASE_RC=0 # read by the suites (e.g. to stop after a case the rest needs)
-export CASE_RC
+CASE_RC=0
 WORK="$(mktemp -d)"
 
 on_exit() {

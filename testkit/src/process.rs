@@ -29,7 +29,12 @@ pub fn require_tool(program: &str, args: &[&str], install: &str) -> bool {
         .status()
         .is_ok_and(|s| s.success());
     if !found {
-        let reason = format!("`{program}` is not installed");
+        // `cargo lambda`, not `cargo`, is what is missing for a cargo subcommand.
+        let tool = match (program, args.first()) {
+            ("cargo", Some(sub)) if !sub.starts_with('-') => format!("cargo {sub}"),
+            _ => program.to_owned(),
+        };
+        let reason = format!("`{tool}` is not installed");
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
             "{reason}; install it with: {install}"
