@@ -1,8 +1,9 @@
 //! Where users live, behind one small trait.
 //!
-//! Backends: [`sqlite`] (the embedded default, a local file, for local
-//! runs) and `dynamodb` (production, selected by `USERS_TABLE`; cargo
-//! feature `dynamodb`, on by default).
+//! Backends: [`sqlite`] (embedded, a local file at `USERS_DB_PATH`, for
+//! local runs) and `dynamodb` (production, selected by `USERS_TABLE`; cargo
+//! feature `dynamodb`, on by default). [`crate::config`] picks one, and
+//! refuses to start with neither set.
 //! Every backend keeps the same contract: emails unique ignoring case, even
 //! under concurrent writes; `list` in id order (creation order) with keyset
 //! pagination that never skips or repeats a user.
