@@ -53,8 +53,14 @@ impl Fetcher {
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);
+        // No idle connections kept: fetches are a minute apart at least, and
+        // a connection parked while Lambda freezes the process is often dead
+        // when it thaws.
+        let client = Client::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(0)
+            .build(connector);
         Ok(Self {
-            client: Client::builder(TokioExecutor::new()).build(connector),
+            client,
             url,
             timeout,
         })
