@@ -86,7 +86,7 @@ expect_fail() {
 # copy_repo DIR: the files the deployment uses, so the real ones stay untouched.
 copy_repo() {
   mkdir -p "$1"
-  cp -R serverless.yml functions.yml deploy.env.example scripts "$1"/
+  cp -R serverless.yml serverless functions.yml deploy.env.example scripts "$1"/
 }
 
 # osls_offline DIR [VAR=value...] ARGS...: run the pinned osls in DIR with no
@@ -253,6 +253,7 @@ elif check == "iam":
     WANT_DDB = {"dynamodb:getitem", "dynamodb:query", "dynamodb:putitem",
                 "dynamodb:updateitem", "dynamodb:deleteitem"}
     WANT_LOGS = {"logs:createlogstream", "logs:putlogevents"}
+    WANT_XRAY = {"xray:puttracesegments", "xray:puttelemetryrecords"}
     table_arn = {"Fn::GetAtt": ["UsersTable", "Arn"]}
     as_list = lambda v: v if isinstance(v, list) else [v]
 
@@ -317,8 +318,8 @@ elif check == "iam":
         fail(f"role name {role_name} is longer than IAM's 64 characters")
     all_actions = {a.lower() for lid, st in statements() if lid == "UsersRole"
                    for a in as_list(st["Action"])}
-    if all_actions != WANT_DDB | WANT_LOGS:
-        fail(f"UsersRole actions {sorted(all_actions)} != {sorted(WANT_DDB | WANT_LOGS)}")
+    if all_actions != WANT_DDB | WANT_LOGS | WANT_XRAY:
+        fail(f"UsersRole actions {sorted(all_actions)} != {sorted(WANT_DDB | WANT_LOGS | WANT_XRAY)}")
     for lid, st in statements():
         if lid == "UsersRole" and any(a.lower().startswith("logs:") for a in as_list(st["Action"])):
             if as_list(st["Resource"]) != [{"Fn::GetAtt": ["UsersLogGroup", "Arn"]}]:
@@ -525,7 +526,7 @@ case_checks_bite() {
   expect_fail 'FAIL: serverless.yml UsersTable AttributeDefinitions' \
     check_template "$TPL" table rust-lambda-api-dev-users "$dir/serverless.yml"
   cp serverless.yml "$dir/serverless.yml"
-  sed -i 's/^  apiGateway:$/  iam:\n    role:\n      statements:\n        - Effect: Allow\n          Action: [dynamodb:GetItem]\n          Resource:\n            Fn::GetAtt: [UsersTable, Arn]\n&/' \
+  sed -i 's/^  tracing:$/  iam:\n    role:\n      statements:\n        - Effect: Allow\n          Action: [dynamodb:GetItem]\n          Resource:\n            Fn::GetAtt: [UsersTable, Arn]\n&/' \
     "$dir/serverless.yml"
   grep -q 'Action: \[dynamodb:GetItem\]' "$dir/serverless.yml"
   osls_offline "$dir" package --stage dev
@@ -539,9 +540,12 @@ check_state() {
   python3 - "$1/.serverless/serverless-state.json" "$2" <<'PY'
 import json, sys
 prov = json.load(open(sys.argv[1]))["service"]["provider"]
-assert prov["apiGateway"]["metrics"] is True, prov.get("apiGateway")
+# CloudFormation owns the stage (ApiGatewayStage): osls must not patch it.
+assert not {"metrics", "stage"} & set(prov.get("apiGateway", {})), prov.get("apiGateway")
+assert "restApi" not in prov.get("logs", {}), prov.get("logs")
+assert prov["tracing"] == {"lambda": True}, prov["tracing"]
 assert prov["region"] == sys.argv[2], prov["region"]
-print("apiGateway", prov["apiGateway"], "region", prov["region"])
+print("tracing", prov["tracing"], "region", prov["region"])
 PY
 }
 
@@ -696,7 +700,7 @@ run_case "template: function environment (USERS_TABLE on users only) and names" 
 run_case "template: UsersTable on demand, pk HASH + sk RANGE as in serverless.yml, retained" case_table
 run_case "template: only users' role has DynamoDB, exactly its 5 actions on the table ARN" case_iam
 run_case "the table, IAM and environment checks catch a broken or widened template" case_checks_bite
-run_case "config: REST API metrics enabled, default region" case_metrics
+run_case "config: Lambda tracing, stage left to CloudFormation, default region" case_metrics
 run_case "cfn-lint passes on the generated templates" case_cfn_lint
 run_case "ARCH, AWS_REGION and --stage from the environment reach the template" case_arch_stage
 run_case "typo 'methd:' makes osls package fail" case_typo_method
