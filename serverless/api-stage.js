@@ -8,7 +8,10 @@
 // whole stage as `ApiGatewayStage` (AWS::ApiGateway::Stage: throttling,
 // metrics, tracing, access logs). osls names its Deployment anew on every
 // deploy, so serverless.yml cannot refer to it: this plugin moves the stage
-// off the Deployment and points ApiGatewayStage at it, nothing else.
+// off the Deployment and points ApiGatewayStage at it. It also makes the
+// Deployment wait for the GatewayResponses: a deployment is a snapshot of
+// the API, and one taken before they exist would serve API Gateway's
+// default errors until the next deploy.
 // Keep provider.apiGateway.metrics, provider.tracing.apiGateway and
 // provider.logs.restApi unset, or osls would patch the stage behind
 // CloudFormation's back.
@@ -44,6 +47,13 @@ class ApiStage {
     }
     delete deployment.StageName;
     stage.Properties.DeploymentId = { Ref: deployments[0] };
+    const responses = Object.keys(resources).filter(
+      (id) => resources[id].Type === 'AWS::ApiGateway::GatewayResponse'
+    );
+    resources[deployments[0]].DependsOn = [
+      ...(resources[deployments[0]].DependsOn || []),
+      ...responses,
+    ];
   }
 }
 

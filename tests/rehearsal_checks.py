@@ -310,7 +310,12 @@ def check_edge(template, conf, quiet=False):
     deployments = of_type("AWS::ApiGateway::Deployment")
     check(len(deployments) == 1 and p["DeploymentId"] == {"Ref": next(iter(deployments))},
           f"stage deployment {p.get('DeploymentId')} of {sorted(deployments)}")
-    check("StageName" not in next(iter(deployments.values()))["Properties"], "the Deployment still names a stage")
+    (deployment,) = deployments.values()
+    check("StageName" not in deployment["Properties"], "the Deployment still names a stage")
+    # A deployment snapshots the API: it must come after the gateway responses.
+    waits = set(deployment.get("DependsOn", []))
+    late = sorted(set(of_type("AWS::ApiGateway::GatewayResponse")) - waits)
+    check(not late, f"the Deployment does not wait for {late}")
     check(p["TracingEnabled"] is True, "stage tracing")
     (ms,) = p["MethodSettings"]
     check((ms["ResourcePath"], ms["HttpMethod"]) == ("/*", "*"), f"method settings scope {ms}")
@@ -390,6 +395,9 @@ def check_edge_bites():
         "access log without latency": lambda t: stage(t)["AccessLogSetting"].update(
             Format=stage(t)["AccessLogSetting"]["Format"].replace('"latencyMs"', '"latency"')),
         "no THROTTLED response": lambda t: drop_response(t, "THROTTLED"),
+        "deployment before the responses": lambda t: next(
+            r for r in t["Resources"].values() if r["Type"] == "AWS::ApiGateway::Deployment"
+        )["DependsOn"].remove("GatewayResponseDefault4XX"),
         "403 on unknown paths": lambda t: response(t, "MISSING_AUTHENTICATION_TOKEN").update(StatusCode="403"),
         "* on error responses": lambda t: response(t, "DEFAULT_4XX")["ResponseParameters"].update(
             {"gatewayresponse.header.Access-Control-Allow-Origin": "'*'"}),
