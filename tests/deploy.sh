@@ -39,7 +39,7 @@ echo "# osls runs with no AWS credentials${NONET[*]:+ and no network (unshare -n
 # copy_repo DIR: the files the deployment uses, so the real ones stay untouched.
 copy_repo() {
   mkdir -p "$1"
-  cp -R serverless.yml functions.yml deploy.env.example scripts "$1"/
+  cp -R serverless.yml serverless functions.yml deploy.env.example scripts "$1"/
 }
 
 # osls_offline DIR [VAR=value...] ARGS...: run the pinned osls in DIR with no
@@ -191,7 +191,7 @@ case_checks_bite() {
   expect_fail 'FAIL: serverless.yml UsersTable AttributeDefinitions' \
     check_template "$TPL" table rust-lambda-api-dev-users "$dir/serverless.yml"
   cp serverless.yml "$dir/serverless.yml"
-  sed -i 's/^  apiGateway:$/  iam:\n    role:\n      statements:\n        - Effect: Allow\n          Action: [dynamodb:GetItem]\n          Resource:\n            Fn::GetAtt: [UsersTable, Arn]\n&/' \
+  sed -i 's/^  tracing:$/  iam:\n    role:\n      statements:\n        - Effect: Allow\n          Action: [dynamodb:GetItem]\n          Resource:\n            Fn::GetAtt: [UsersTable, Arn]\n&/' \
     "$dir/serverless.yml"
   grep -q 'Action: \[dynamodb:GetItem\]' "$dir/serverless.yml"
   osls_offline "$dir" package --stage dev
@@ -354,7 +354,7 @@ run_case "template: function environment (USERS_TABLE on users only) and names" 
 run_case "template: UsersTable on demand, pk HASH + sk RANGE as in serverless.yml, retained" case_table
 run_case "template: only users' role has DynamoDB, exactly its 5 actions on the table ARN" case_iam
 run_case "the table, IAM and environment checks catch a broken or widened template" case_checks_bite
-run_case "config: REST API metrics enabled, default region" case_metrics
+run_case "config: Lambda tracing, stage left to CloudFormation, default region" case_metrics
 run_case "cfn-lint passes on the generated templates" case_cfn_lint
 run_case "ARCH, AWS_REGION and --stage from the environment reach the template" case_arch_stage
 run_case "typo 'methd:' makes osls package fail" case_typo_method

@@ -192,6 +192,7 @@ def check_iam(t, role_name):
     WANT_DDB = {"dynamodb:getitem", "dynamodb:query", "dynamodb:putitem",
                 "dynamodb:updateitem", "dynamodb:deleteitem"}
     WANT_LOGS = {"logs:createlogstream", "logs:putlogevents"}
+    WANT_XRAY = {"xray:puttracesegments", "xray:puttelemetryrecords"}
     table_arn = {"Fn::GetAtt": ["UsersTable", "Arn"]}
 
     def statements():
@@ -255,8 +256,8 @@ def check_iam(t, role_name):
         fail(f"role name {role_name} is longer than IAM's 64 characters")
     all_actions = {a.lower() for lid, st in statements() if lid == "UsersRole"
                    for a in as_list(st["Action"])}
-    if all_actions != WANT_DDB | WANT_LOGS:
-        fail(f"UsersRole actions {sorted(all_actions)} != {sorted(WANT_DDB | WANT_LOGS)}")
+    if all_actions != WANT_DDB | WANT_LOGS | WANT_XRAY:
+        fail(f"UsersRole actions {sorted(all_actions)} != {sorted(WANT_DDB | WANT_LOGS | WANT_XRAY)}")
     for lid, st in statements():
         if lid == "UsersRole" and any(a.lower().startswith("logs:") for a in as_list(st["Action"])):
             if as_list(st["Resource"]) != [{"Fn::GetAtt": ["UsersLogGroup", "Arn"]}]:
@@ -363,9 +364,12 @@ def main(argv):
     elif command == "state":
         (region,) = args
         prov = load(path)["service"]["provider"]
-        assert prov["apiGateway"]["metrics"] is True, prov.get("apiGateway")
+        # CloudFormation owns the stage (ApiGatewayStage): osls must not patch it.
+        assert not {"metrics", "stage"} & set(prov.get("apiGateway", {})), prov.get("apiGateway")
+        assert "restApi" not in prov.get("logs", {}), prov.get("logs")
+        assert prov["tracing"] == {"lambda": True}, prov["tracing"]
         assert prov["region"] == region, prov["region"]
-        print("apiGateway", prov["apiGateway"], "region", prov["region"])
+        print("tracing", prov["tracing"], "region", prov["region"])
     else:
         sys.exit(f"unknown command {command}\nusage:\n{usage}")
 

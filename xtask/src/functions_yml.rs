@@ -2,6 +2,11 @@
 //!
 //! `--write` regenerates every function's `events` from its router and keeps
 //! the rest of each entry (`image`, and keys such as `memorySize`).
+//!
+//! # Layout
+//! - [`cors`]: the `cors:` of every event, and its origins in serverless.yml.
+
+mod cors;
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -85,9 +90,10 @@ pub(crate) fn write(root: &Path, functions: &[Function]) -> Result<(), String> {
             for method in &route.methods {
                 let _ = writeln!(
                     out,
-                    "      - http:\n          path: {}\n          method: {}\n          cors: true",
+                    "      - http:\n          path: {}\n          method: {}\n          cors: {}",
                     route.path,
-                    method.to_ascii_lowercase()
+                    method.to_ascii_lowercase(),
+                    cors::EVENT_VALUE
                 );
             }
         }
@@ -96,7 +102,7 @@ pub(crate) fn write(root: &Path, functions: &[Function]) -> Result<(), String> {
     std::fs::write(&path, out).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// What the committed file routes, and events lacking `cors: true`.
+/// What the committed file routes, and events without the generated `cors`.
 pub(crate) struct Committed {
     pub(crate) routes: RouteSet,
     pub(crate) problems: Vec<String>,
@@ -105,7 +111,7 @@ pub(crate) struct Committed {
 /// Reads the `http` events of every function.
 pub(crate) fn read(root: &Path) -> Result<Committed, String> {
     let mut routes = RouteSet::new();
-    let mut problems = Vec::new();
+    let mut problems = cors::check_serverless_yml(root)?;
     for (name, entry) in load(root)? {
         let name = name.as_str().unwrap_or_default().to_owned();
         let events = entry
@@ -124,9 +130,10 @@ pub(crate) fn read(root: &Path) -> Result<Committed, String> {
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_ascii_uppercase();
-            if http.get("cors").and_then(Value::as_bool) != Some(true) {
+            if !cors::is_generated(http.get("cors")) {
                 problems.push(format!(
-                    "{FILE}: {method} {path} of `{name}` has no `cors: true`"
+                    "{FILE}: {method} {path} of `{name}` lacks `cors: {}`",
+                    cors::EVENT_VALUE
                 ));
             }
             routes.insert((path, method, name.clone()));

@@ -14,6 +14,7 @@ const COPIED: &[&str] = &[
     ".cargo",
     "README.md",
     "functions.yml",
+    "serverless.yml",
     "shared",
     "functions",
     "testkit",
