@@ -16,7 +16,7 @@ FUNCTIONS_FILE="${FUNCTIONS_FILE:-$ROOT_DIR/functions.yml}"
 SYSTEM_TOOLS=(
   shellcheck:shellcheck curl:curl chromium:chromium
   podman:podman buildah:buildah runc:runc debootstrap:debootstrap
-  objdump:binutils readelf:binutils docker-registry:docker-registry
+  objdump:binutils readelf:binutils docker-registry:docker-registry skopeo:skopeo
   node:nodejs npm:npm
 )
 # The Python tools (.ci/requirements.txt, hashed) live in this venv.
