@@ -88,9 +88,7 @@ pub fn load(sources: &Sources) -> Result<Api, String> {
             vars.options.insert(name.into(), value.clone());
         }
     }
-    if let Some(service) = serverless.get("service").and_then(Value::as_str) {
-        vars.known.insert("self:service".into(), service.to_owned());
-    }
+    vars.document = serverless.clone();
     let provider = serverless.get("provider").cloned().unwrap_or(Value::Null);
     let setting = |key: &str, default: &str| -> Result<String, String> {
         match provider.get(key).and_then(Value::as_str) {

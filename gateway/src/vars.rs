@@ -1,23 +1,39 @@
 //! The few osls variables the gateway needs to resolve in `serverless.yml`:
 //! `${opt:stage, 'dev'}`, `${env:NAME, 'default'}`, `${sls:stage}`,
-//! `${self:service}`, `${aws:region}` and quoted literals, first source that
-//! has a value wins (as osls does).
+//! `${self:path.in.the.file}`, `${aws:region}` and quoted literals, first
+//! source that has a value wins (as osls does).
 
 use std::collections::BTreeMap;
+
+use serde_yaml_ng::Value;
+
+/// How deep `${...}` may nest (through `self:` references).
+const MAX_DEPTH: usize = 10;
 
 /// What `${...}` sources resolve to.
 #[derive(Debug, Clone, Default)]
 pub struct Vars {
     /// `opt:NAME` (the gateway's `--stage` / `--region`).
     pub options: BTreeMap<String, String>,
-    /// `sls:stage`, `self:service`, `aws:region` once known.
+    /// `sls:stage`, `aws:region` once known.
     pub known: BTreeMap<String, String>,
+    /// `serverless.yml`, for `self:` lookups.
+    pub document: Value,
 }
 
 impl Vars {
     /// Replaces every `${...}` in `text`; an unresolvable one is an error
     /// that names it.
     pub fn resolve(&self, text: &str) -> Result<String, String> {
+        self.resolve_at(text, 0)
+    }
+
+    fn resolve_at(&self, text: &str, depth: usize) -> Result<String, String> {
+        if depth > MAX_DEPTH {
+            return Err(format!(
+                "variables nested too deep (a self-reference?) in `{text}`"
+            ));
+        }
         let mut out = String::new();
         let mut rest = text;
         while let Some(start) = rest.find("${") {
@@ -26,31 +42,31 @@ impl Vars {
             let end = closing_brace(&rest[inner_start..])
                 .ok_or_else(|| format!("unterminated variable in `{text}`"))?;
             let inner = &rest[inner_start..inner_start + end];
-            out.push_str(&self.one(inner)?);
+            out.push_str(&self.one(inner, depth)?);
             rest = &rest[inner_start + end + 1..];
         }
         out.push_str(rest);
         Ok(out)
     }
 
-    fn one(&self, inner: &str) -> Result<String, String> {
+    fn one(&self, inner: &str, depth: usize) -> Result<String, String> {
         for source in split_top_level(inner) {
             let source = source.trim();
-            if let Some(value) = self.source(source)? {
+            if let Some(value) = self.source(source, depth)? {
                 return Ok(value);
             }
         }
         Err(format!(
-            "cannot resolve `${{{inner}}}` (the local gateway knows opt:stage, opt:region, env:, sls:stage, self:service, aws:region and quoted defaults)"
+            "cannot resolve `${{{inner}}}` (the local gateway knows opt:, env:, self:, sls:stage, aws:region and quoted defaults)"
         ))
     }
 
-    fn source(&self, source: &str) -> Result<Option<String>, String> {
+    fn source(&self, source: &str, depth: usize) -> Result<Option<String>, String> {
         if let Some(literal) = quoted(source) {
             return Ok(Some(literal.to_owned()));
         }
         if source.contains("${") {
-            return self.resolve(source).map(Some);
+            return self.resolve_at(source, depth + 1).map(Some);
         }
         if let Some(name) = source.strip_prefix("opt:") {
             return Ok(self.options.get(name).cloned());
@@ -58,9 +74,10 @@ impl Vars {
         if let Some(name) = source.strip_prefix("env:") {
             return Ok(std::env::var(name).ok());
         }
-        if matches!(source, "sls:stage" | "self:service" | "aws:region")
-            || source.starts_with("self:")
-        {
+        if let Some(path) = source.strip_prefix("self:") {
+            return self.lookup(path, depth);
+        }
+        if matches!(source, "sls:stage" | "aws:region") {
             return Ok(self.known.get(source).cloned());
         }
         if let Ok(number) = source.parse::<f64>()
@@ -69,6 +86,25 @@ impl Vars {
             return Ok(Some(source.to_owned()));
         }
         Err(format!("unsupported variable source `{source}`"))
+    }
+}
+
+impl Vars {
+    /// `self:a.b.c`: the value at that path of `serverless.yml`, resolved in turn.
+    fn lookup(&self, path: &str, depth: usize) -> Result<Option<String>, String> {
+        let mut value = &self.document;
+        for key in path.split('.') {
+            match value.get(key) {
+                Some(next) => value = next,
+                None => return Ok(None),
+            }
+        }
+        match value {
+            Value::String(text) => self.resolve_at(text, depth + 1).map(Some),
+            Value::Number(n) => Ok(Some(n.to_string())),
+            Value::Bool(b) => Ok(Some(b.to_string())),
+            _ => Err(format!("`self:{path}` is not a scalar")),
+        }
     }
 }
 
@@ -123,9 +159,14 @@ mod tests {
 
     #[test]
     fn variables_resolve_like_osls() {
-        let mut vars = Vars::default();
+        let mut vars = Vars {
+            document: serde_yaml_ng::from_str(
+                "{service: api, custom: {origins: '${opt:stage}-x', n: 3, list: [1], me: '${self:custom.me}'}}",
+            )
+            .unwrap_or_default(),
+            ..Vars::default()
+        };
         vars.options.insert("stage".into(), "prod".into());
-        vars.known.insert("self:service".into(), "api".into());
         let cases = [
             ("${opt:stage, 'dev'}", Some("prod")),
             (
@@ -136,6 +177,11 @@ mod tests {
             ("'${env:GATEWAY_TEST_UNSET_VAR, \"*\"}'", Some("'*'")),
             ("plain", Some("plain")),
             ("${env:GATEWAY_TEST_UNSET_VAR}", None),
+            ("${self:custom.origins}", Some("prod-x")),
+            ("${self:custom.n}", Some("3")),
+            ("${self:custom.missing, 'd'}", Some("d")),
+            ("${self:custom.list}", None),
+            ("${self:custom.me}", None),
             ("${cf:stack.output}", None),
             ("${opt:stage", None),
         ];

@@ -19,6 +19,7 @@ const COPIED: &[&str] = &[
     "functions",
     "testkit",
     "xtask",
+    "gateway",
     "bench/axum-peer",
     "bench/harness",
     "vendor",

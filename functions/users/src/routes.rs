@@ -152,7 +152,12 @@ async fn list_users(request: Request, state: Arc<AppState>) -> HandlerResult {
                 )])
             })?,
     };
-    let after = request.query("cursor").map(cursor::decode).transpose()?;
+    // An empty cursor (`?cursor=`) is the first page, like no cursor.
+    let after = request
+        .query("cursor")
+        .filter(|c| !c.is_empty())
+        .map(cursor::decode)
+        .transpose()?;
     let page = state.store.list(limit, after).await?;
     Ok(Response::ok(&UserPage {
         users: page.users,

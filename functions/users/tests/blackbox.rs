@@ -404,6 +404,13 @@ fn scenario_pagination(api: &Api<'_>) {
 
     let default = api.call("GET", "/api/v1/users", None).json();
     assert!(default["users"].as_array().expect("users").len() <= 20);
+    // The document declares any string valid; an empty cursor is the first page.
+    let empty = api.call("GET", "/api/v1/users?cursor=", None);
+    assert_eq!(
+        (empty.status, empty.json()),
+        (200, default),
+        "{shape:?}: empty cursor"
+    );
 }
 
 #[test]

@@ -29,10 +29,19 @@ pub struct Watch {
     child: Child,
     /// Its Invoke API port.
     pub port: u16,
-    _data: tempfile::TempDir,
+    _data: Option<tempfile::TempDir>,
 }
 
 impl Watch {
+    /// Takes over a `cargo lambda watch` started elsewhere on `port`.
+    pub fn adopt(child: Child, port: u16) -> Self {
+        Self {
+            child,
+            port,
+            _data: None,
+        }
+    }
+
     /// Starts it in the workspace, the users store in a fresh directory;
     /// `None` (after a SKIP message) without cargo-lambda.
     pub fn start() -> Option<Self> {
@@ -71,7 +80,7 @@ impl Watch {
         Some(Self {
             child,
             port,
-            _data: data,
+            _data: Some(data),
         })
     }
 }
