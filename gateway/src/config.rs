@@ -132,7 +132,7 @@ pub fn load(sources: &Sources) -> Result<Api, String> {
                 sources.functions.display()
             )
         })?;
-    let endpoints = endpoints(functions)?;
+    let endpoints = endpoints(functions, &vars)?;
     if endpoints.is_empty() {
         return Err(format!(
             "{} declares no `http` events: nothing to serve",
@@ -167,7 +167,7 @@ fn binary(key: &str, entry: &Value) -> String {
         .to_owned()
 }
 
-fn endpoints(functions: &Mapping) -> Result<Vec<Endpoint>, String> {
+fn endpoints(functions: &Mapping, vars: &Vars) -> Result<Vec<Endpoint>, String> {
     let binaries: BTreeMap<String, String> = functions
         .iter()
         .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), binary(k.as_str()?, v))))
@@ -185,7 +185,8 @@ fn endpoints(functions: &Mapping) -> Result<Vec<Endpoint>, String> {
                 continue;
             };
             let context = |e: String| format!("functions.{key}: http event: {e}");
-            out.push(endpoint(key, &binaries, http).map_err(context)?);
+            let http = vars.resolve_value(http).map_err(context)?;
+            out.push(endpoint(key, &binaries, &http).map_err(context)?);
         }
     }
     Ok(out)

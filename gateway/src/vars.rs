@@ -90,6 +90,51 @@ impl Vars {
 }
 
 impl Vars {
+    /// Resolves every string in `value`; a string that is exactly one
+    /// `${self:path}` naming a mapping or a list becomes that value (as
+    /// osls substitutes `cors: ${self:custom.cors}`), resolved in turn.
+    pub fn resolve_value(&self, value: &Value) -> Result<Value, String> {
+        self.resolve_value_at(value, 0)
+    }
+
+    fn resolve_value_at(&self, value: &Value, depth: usize) -> Result<Value, String> {
+        if depth > MAX_DEPTH {
+            return Err("variables nested too deep (a self-reference?)".into());
+        }
+        match value {
+            Value::String(text) => {
+                if let Some(node) = self.whole_reference(text) {
+                    return self.resolve_value_at(node, depth + 1);
+                }
+                self.resolve_at(text, depth).map(Value::String)
+            }
+            Value::Sequence(items) => items
+                .iter()
+                .map(|item| self.resolve_value_at(item, depth))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::Sequence),
+            Value::Mapping(entries) => entries
+                .iter()
+                .map(|(key, item)| Ok((key.clone(), self.resolve_value_at(item, depth)?)))
+                .collect::<Result<serde_yaml_ng::Mapping, String>>()
+                .map(Value::Mapping),
+            other => Ok(other.clone()),
+        }
+    }
+
+    /// The mapping or list `text` names when it is exactly `${self:path}`.
+    fn whole_reference(&self, text: &str) -> Option<&Value> {
+        let path = text.strip_prefix("${self:")?.strip_suffix('}')?;
+        if path.contains(['$', '{', '}', ',']) {
+            return None;
+        }
+        let mut node = &self.document;
+        for key in path.trim().split('.') {
+            node = node.get(key)?;
+        }
+        matches!(node, Value::Mapping(_) | Value::Sequence(_)).then_some(node)
+    }
+
     /// `self:a.b.c`: the value at that path of `serverless.yml`, resolved in turn.
     fn lookup(&self, path: &str, depth: usize) -> Result<Option<String>, String> {
         let mut value = &self.document;
@@ -187,6 +232,39 @@ mod tests {
         ];
         for (text, expected) in cases {
             assert_eq!(vars.resolve(text).ok().as_deref(), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_whole_self_reference_to_a_mapping_is_substituted() {
+        let mut vars = Vars {
+            document: serde_yaml_ng::from_str(
+                "{custom: {cors: {origin: '${opt:origin}', maxAge: 600, headers: [A, '${opt:h}']}, loop: '${self:custom.loop}'}}",
+            )
+            .unwrap_or_default(),
+            ..Vars::default()
+        };
+        vars.options
+            .insert("origin".into(), "https://a.example".into());
+        vars.options.insert("h".into(), "B".into());
+        let yaml = |text: &str| serde_yaml_ng::from_str::<serde_yaml_ng::Value>(text).ok();
+        let cases = [
+            (
+                "${self:custom.cors}",
+                yaml("{origin: 'https://a.example', maxAge: 600, headers: [A, B]}"),
+            ),
+            (
+                "{cors: '${self:custom.cors.headers}'}",
+                yaml("{cors: [A, B]}"),
+            ),
+            ("x-${opt:h}", yaml("x-B")),
+            ("true", yaml("true")),
+            ("${self:custom.loop}", None),
+            ("${self:custom.nothing}", None),
+        ];
+        for (text, expected) in cases {
+            let value = yaml(text).unwrap_or_default();
+            assert_eq!(vars.resolve_value(&value).ok(), expected, "{text}");
         }
     }
 }

@@ -53,6 +53,19 @@ fn workspace_profile_dir() -> PathBuf {
         .to_path_buf()
 }
 
+/// The target triple rustc builds for by default (`host:` of `rustc -vV`).
+fn host_triple() -> String {
+    let output = Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .expect("rustc -vV runs");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(|line| line.strip_prefix("host: "))
+        .expect("rustc -vV names its host")
+        .to_owned()
+}
+
 /// Gives the copy's target dir the workspace's compiled crates.io
 /// dependencies, so that the copy compiles only its own crates (the AWS SDK
 /// alone takes minutes on 2 cores). Cargo names a dependency's artifacts by
@@ -64,8 +77,12 @@ fn workspace_profile_dir() -> PathBuf {
 /// times (cargo and build scripts rewrite them in place); compiled libraries
 /// are hard links (rustc replaces an output file, it does not write into it).
 fn seed_target_dir(from: &Path, to: &Path) {
+    // Only the host's packages: the others (wasm-only ones under
+    // jsonwebtoken) are never downloaded by a build, and offline cargo
+    // metadata would fail on them on a fresh machine.
     let output = Command::new("cargo")
         .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .args(["--filter-platform", &host_triple()])
         .current_dir(workspace_root())
         .output()
         .expect("cargo metadata runs");
