@@ -54,9 +54,10 @@ impl<S: Send + Sync + 'static> App<S> {
     ) -> Result<LambdaResponse, NotHttpEvent> {
         let started = Instant::now();
         let base_path = self.config.base_path.as_ref();
-        let (source, request) = event::adapt(payload, invocation_id, base_path).inspect_err(|error| {
-            tracing::warn!(request_id = invocation_id, %error, "rejected a non-HTTP event");
-        })?;
+        let (source, request) =
+            event::adapt(payload, invocation_id, base_path).inspect_err(|error| {
+                tracing::warn!(request_id = invocation_id, %error, "rejected a non-HTTP event");
+            })?;
         let (response, method, path, request_id) = match request {
             Ok(request) => {
                 let method = request.method.clone();
@@ -321,7 +322,10 @@ mod tests {
     /// Sleeps for the `ms` query parameter, then answers 200.
     async fn sleepy(request: Request, seen: Arc<Seen>) -> HandlerResult {
         let _guard = SetOnDrop(&seen.dropped);
-        let ms = request.query("ms").and_then(|v| v.parse().ok()).unwrap_or(0);
+        let ms = request
+            .query("ms")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         tokio::time::sleep(Duration::from_millis(ms)).await;
         seen.finished.store(true, Ordering::SeqCst);
         Ok(Response::ok(&serde_json::json!({"slept_ms": ms})))
@@ -387,9 +391,18 @@ mod tests {
         );
         assert_eq!(response.header("retry-after"), Some("1"));
         assert_eq!(response.header("content-type"), Some("application/json"));
-        assert!(elapsed >= budget, "answered at the deadline, not before: {elapsed:?}");
-        assert!(elapsed < Duration::from_secs(2), "not after the sleep: {elapsed:?}");
-        assert!(seen.dropped.load(Ordering::SeqCst), "the handler was dropped");
+        assert!(
+            elapsed >= budget,
+            "answered at the deadline, not before: {elapsed:?}"
+        );
+        assert!(
+            elapsed < Duration::from_secs(2),
+            "not after the sleep: {elapsed:?}"
+        );
+        assert!(
+            seen.dropped.load(Ordering::SeqCst),
+            "the handler was dropped"
+        );
         assert!(!seen.finished.load(Ordering::SeqCst), "and never finished");
         assert!(
             log.lines().any(|line| line.contains("ERROR")

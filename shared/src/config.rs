@@ -287,7 +287,8 @@ mod tests {
             (Some("/caf\u{e9}"), Err("contains 'é'")),
         ];
         for (value, expected) in cases {
-            let pairs: Vec<(&str, &str)> = value.map(|v| ("API_BASE_PATH", v)).into_iter().collect();
+            let pairs: Vec<(&str, &str)> =
+                value.map(|v| ("API_BASE_PATH", v)).into_iter().collect();
             let got = config(&pairs);
             match expected {
                 Ok(path) => {

@@ -124,7 +124,10 @@ mod tests {
         let deadline = Deadline::from_lambda(SystemTime::now() + Duration::from_secs(10))
             .expect("a deadline in the future");
         let budget = deadline.budget();
-        assert!(budget <= Duration::from_secs(10) - SAFETY_MARGIN, "{budget:?}");
+        assert!(
+            budget <= Duration::from_secs(10) - SAFETY_MARGIN,
+            "{budget:?}"
+        );
         assert!(budget > Duration::from_millis(9_700), "{budget:?}");
         assert!(deadline.remaining() <= budget);
         let short = Deadline::from_lambda(SystemTime::now() + Duration::from_secs(1))

@@ -551,7 +551,11 @@ mod tests {
 
     #[test]
     fn public_path_puts_the_prefix_back() {
-        for (prefix, expected) in [("", "/x"), ("/dev", "/dev/x"), ("/v1/orders", "/v1/orders/x")] {
+        for (prefix, expected) in [
+            ("", "/x"),
+            ("/dev", "/dev/x"),
+            ("/v1/orders", "/v1/orders/x"),
+        ] {
             let request = Request {
                 public_prefix: prefix.to_owned(),
                 ..Request::default()

@@ -205,8 +205,12 @@ fn every_fixture_adapts_to_the_expected_request() {
 
 #[test]
 fn header_lookups_are_case_insensitive() {
-    let (_, request) =
-        adapt(include_str!("fixtures/article-rest-v1-get-ping.json"), "x", None).expect("http");
+    let (_, request) = adapt(
+        include_str!("fixtures/article-rest-v1-get-ping.json"),
+        "x",
+        None,
+    )
+    .expect("http");
     let request = request.expect("parses");
     assert_eq!(request.header("CONTENT-TYPE"), Some("application/json"));
     assert_eq!(request.header("Content-Type"), Some("application/json"));

@@ -133,7 +133,9 @@ impl Drop for RuntimeApi {
 }
 
 fn millis_since_epoch(at: SystemTime) -> u128 {
-    at.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis()
+    at.duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis()
 }
 
 /// Answers one request of the function's runtime client.

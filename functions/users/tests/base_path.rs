@@ -73,7 +73,11 @@ fn a_custom_domain_base_path_is_stripped_and_put_back_in_location() {
         assert_eq!(reply.status, 201, "{shape:?}: {}", reply.text());
         let id = reply.json()["id"].as_str().expect("id").to_owned();
         let location = format!("/orders/api/v1/users/{id}");
-        assert_eq!(reply.header("location"), Some(location.as_str()), "{shape:?}");
+        assert_eq!(
+            reply.header("location"),
+            Some(location.as_str()),
+            "{shape:?}"
+        );
         // The Location works on the domain it was given on.
         let got = emulator.request("users", &mapped(shape, "GET", &location, None));
         assert_eq!(got.status, 200, "{shape:?}: {}", got.text());
@@ -81,7 +85,12 @@ fn a_custom_domain_base_path_is_stripped_and_put_back_in_location() {
         // Stripped once: a doubled base path is no route.
         let unmapped = emulator.request(
             "users",
-            &mapped(shape, "GET", &format!("/orders/orders/api/v1/users/{id}"), None),
+            &mapped(
+                shape,
+                "GET",
+                &format!("/orders/orders/api/v1/users/{id}"),
+                None,
+            ),
         );
         assert_eq!(unmapped.status, 404, "{shape:?}: {}", unmapped.text());
     }
@@ -93,7 +102,11 @@ fn a_custom_domain_base_path_is_stripped_and_put_back_in_location() {
         assert_eq!(reply.status, 201, "{shape:?}: {}", reply.text());
         let id = reply.json()["id"].as_str().expect("id").to_owned();
         let location = format!("{prefix}/api/v1/users/{id}");
-        assert_eq!(reply.header("location"), Some(location.as_str()), "{shape:?}");
+        assert_eq!(
+            reply.header("location"),
+            Some(location.as_str()),
+            "{shape:?}"
+        );
     }
 }
 
@@ -120,6 +133,9 @@ fn a_malformed_base_path_refuses_to_start() {
         }
         assert!(!users.is_running(), "{bad:?}: refused to start");
         let log = std::fs::read_to_string(&log).expect("log");
-        assert!(log.contains("invalid API_BASE_PATH"), "{bad:?}: says why:\n{log}");
+        assert!(
+            log.contains("invalid API_BASE_PATH"),
+            "{bad:?}: says why:\n{log}"
+        );
     }
 }

@@ -44,7 +44,11 @@ impl Api<'_> {
             .invoke(&event.to_string(), time_left, Duration::from_secs(30))
             .unwrap_or_else(|| panic!("{method} {path}: no answer"));
         let took = started.elapsed();
-        assert_eq!(invocation.status, 200, "never a Lambda error: {}", invocation.body);
+        assert_eq!(
+            invocation.status, 200,
+            "never a Lambda error: {}",
+            invocation.body
+        );
         (HttpReply::from_lambda(&invocation.body), took)
     }
 
@@ -109,7 +113,11 @@ fn a_slow_store_is_a_503_before_the_deadline_and_the_next_request_is_served() {
     // Past the SDK's 2 s attempt timeout: the call was dropped with the
     // handler, so it was never sent again.
     std::thread::sleep(Duration::from_millis(2_500).saturating_sub(took));
-    assert_eq!(proxy.seen(GET_ITEM) - reads, 1, "no retry outlives the deadline");
+    assert_eq!(
+        proxy.seen(GET_ITEM) - reads,
+        1,
+        "no retry outlives the deadline"
+    );
     proxy.clear();
 
     // A write whose transaction does not come back in time.
@@ -158,14 +166,22 @@ fn a_slow_store_is_a_503_before_the_deadline_and_the_next_request_is_served() {
         USERS,
         Some(json!({"name": "Bo", "email": "bo@deadline.example"})),
     );
-    assert_eq!(reply.status, 201, "the throttled create stored nothing: {}", reply.text());
+    assert_eq!(
+        reply.status,
+        201,
+        "the throttled create stored nothing: {}",
+        reply.text()
+    );
 
     let log = std::fs::read_to_string(&log).expect("function log");
     let deadline_lines = log
         .lines()
         .filter(|line| line.contains("ERROR") && line.contains("request deadline reached"))
         .count();
-    assert!(deadline_lines >= 2, "an ERROR line per cut-off request:\n{log}");
+    assert!(
+        deadline_lines >= 2,
+        "an ERROR line per cut-off request:\n{log}"
+    );
     // The throttled create stops either because the store does not start a
     // back-off that would end past the deadline (almost always), or, when
     // the deadline falls in the middle of an attempt, at the deadline.

@@ -19,7 +19,8 @@ use crate::error::ApiError;
 pub(super) fn is_execute_api(domain: Option<&str>) -> bool {
     domain.is_some_and(|d| {
         let d = d.to_ascii_lowercase();
-        d.contains(".execute-api.") && (d.ends_with(".amazonaws.com") || d.ends_with(".amazonaws.com.cn"))
+        d.contains(".execute-api.")
+            && (d.ends_with(".amazonaws.com") || d.ends_with(".amazonaws.com.cn"))
     })
 }
 
