@@ -77,7 +77,7 @@ fuzz_target!(|data: &[u8]| {
     };
     // Detection alone must agree with the full adaptation.
     let detected = event::detect(payload);
-    match event::adapt(payload, "fuzz-invocation") {
+    match event::adapt(payload, "fuzz-invocation", None) {
         Err(not_http) => {
             assert_eq!(detected, Err(not_http.clone()));
             // The Lambda error names no Rust type.

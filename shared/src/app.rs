@@ -1,10 +1,12 @@
 //! One invocation, end to end: event -> request -> router -> response in
-//! the source's shape, with panics contained, the causes of 5xx logged (the
-//! one place), CORS added and one log line.
+//! the source's shape, with panics contained, the handler bounded by the
+//! invocation's deadline, the causes of 5xx logged (the one place), CORS
+//! added and one log line.
 
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::Poll;
 use std::time::Instant;
 
@@ -14,6 +16,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
 use crate::config::{Config, Defaults};
+use crate::deadline::{self, Deadline};
 use crate::error::{ApiError, BoxError};
 use crate::event::{self, LambdaResponse, NotHttpEvent};
 use crate::request::Request;
@@ -50,9 +53,11 @@ impl<S: Send + Sync + 'static> App<S> {
         invocation_id: &str,
     ) -> Result<LambdaResponse, NotHttpEvent> {
         let started = Instant::now();
-        let (source, request) = event::adapt(payload, invocation_id).inspect_err(|error| {
-            tracing::warn!(request_id = invocation_id, %error, "rejected a non-HTTP event");
-        })?;
+        let base_path = self.config.base_path.as_ref();
+        let (source, request) =
+            event::adapt(payload, invocation_id, base_path).inspect_err(|error| {
+                tracing::warn!(request_id = invocation_id, %error, "rejected a non-HTTP event");
+            })?;
         let (response, method, path, request_id) = match request {
             Ok(request) => {
                 let method = request.method.clone();
@@ -86,7 +91,9 @@ impl<S: Send + Sync + 'static> App<S> {
     }
 
     /// Answers one request: body limit, routing, handler (a panic is a
-    /// 500), the cause of a 5xx logged, `HEAD` without body, CORS headers.
+    /// 500; still running at the [`deadline::current`] deadline, a 503 and
+    /// the handler dropped), the cause of a 5xx logged, `HEAD` without
+    /// body, CORS headers.
     pub async fn handle(&self, request: Request) -> Response {
         let method = request.method.clone();
         // Only what CORS reads survives the move into the handler; cloning
@@ -103,9 +110,14 @@ impl<S: Send + Sync + 'static> App<S> {
         let result = if request.body.len() > self.config.max_body_bytes {
             Err(ApiError::PayloadTooLarge(self.config.max_body_bytes))
         } else {
-            contain_panics(self.router.call(request, Arc::clone(&self.state)))
-                .await
-                .unwrap_or_else(|()| Err(ApiError::internal("request handler panicked")))
+            let handler = contain_panics(self.router.call(request, Arc::clone(&self.state)));
+            match deadline::current() {
+                None => handler.await,
+                Some(deadline) => tokio::time::timeout_at(deadline.instant().into(), handler)
+                    .await
+                    .unwrap_or(Ok(Err(ApiError::DeadlineExceeded(deadline.budget())))),
+            }
+            .unwrap_or_else(|()| Err(ApiError::internal("request handler panicked")))
         };
         if let Err(error) = &result {
             log_fault(error);
@@ -123,6 +135,10 @@ impl<S: Send + Sync + 'static> App<S> {
 fn log_fault(error: &ApiError) {
     match error {
         ApiError::Unavailable(cause) => tracing::error!(error = %cause, "dependency unavailable"),
+        ApiError::DeadlineExceeded(budget) => tracing::error!(
+            budget_ms = u64::try_from(budget.as_millis()).unwrap_or(u64::MAX),
+            "request deadline reached; the handler was stopped"
+        ),
         ApiError::Internal(cause) => tracing::error!(error = %cause, "internal error"),
         _ => {}
     }
@@ -167,7 +183,8 @@ async fn contain_panics<F: Future>(future: F) -> Result<F::Output, ()> {
 /// Runs a function: sets up logging, reads [`Config`], builds the state with
 /// `init` (clients and stores, once per process), then serves the Lambda
 /// Runtime API until the process is stopped. Each invocation runs inside
-/// [`crate::trace::scope`] with its X-Ray trace header.
+/// [`crate::trace::scope`] with its X-Ray trace header, and inside
+/// [`deadline::scope`] with Lambda's deadline less the safety margin.
 ///
 /// With `--routes` (the route table) or `--openapi` (the OpenAPI description
 /// of the routes) it prints JSON and exits before `init`, so tools can read a
@@ -206,15 +223,22 @@ where
     }
     crate::logging::init();
     check_lambda_environment()?;
-    let config = Config::from_env(defaults)?;
+    let config = Config::from_env(defaults).inspect_err(|error| {
+        tracing::error!(%error, "start-up failed");
+    })?;
     let state = init().await.inspect_err(|error| {
         tracing::error!(%error, "start-up failed");
     })?;
     let app = Arc::new(App::new(router, state, config));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Payload>| {
         let app = Arc::clone(&app);
-        let LambdaEvent { payload, context } = event;
-        crate::trace::scope(context.xray_trace_id, async move {
+        let LambdaEvent {
+            payload,
+            mut context,
+        } = event;
+        let deadline = invocation_deadline(&context);
+        let trace_id = context.xray_trace_id.take();
+        let served = deadline::scope(deadline, async move {
             match payload {
                 Payload::Json(raw) => app.invoke(raw.get(), &context.request_id).await,
                 Payload::NotJson(reason) => {
@@ -226,9 +250,25 @@ where
                     Err(NotHttpEvent::NotJson(reason))
                 }
             }
-        })
+        });
+        crate::trace::scope(trace_id, served)
     }))
     .await
+}
+
+/// The handlers' deadline for an invocation; without one (a Lambda deadline
+/// already past: a local emulator's) a warning, once per process.
+fn invocation_deadline(context: &lambda_runtime::Context) -> Option<Deadline> {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    let deadline = Deadline::from_lambda(context.deadline());
+    if deadline.is_none() && !WARNED.swap(true, Ordering::Relaxed) {
+        tracing::warn!(
+            deadline_ms = context.deadline,
+            "the Runtime API sent a deadline already past (a local emulator?); \
+             invocations run without one"
+        );
+    }
+    deadline
 }
 
 /// A Lambda payload as lambda_runtime hands it over: the JSON text, kept
@@ -256,8 +296,131 @@ impl<'de> Deserialize<'de> for Payload {
 
 #[cfg(test)]
 mod tests {
-    use super::Payload;
+    use super::{App, Payload};
+    use crate::deadline::{self, Deadline};
+    use crate::{Config, HandlerResult, Request, Response, Router, get};
     use serde::Deserialize;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    /// Whether the slow handler finished, or was dropped before it could.
+    #[derive(Debug, Default)]
+    struct Seen {
+        finished: AtomicBool,
+        dropped: AtomicBool,
+    }
+
+    struct SetOnDrop<'a>(&'a AtomicBool);
+
+    impl Drop for SetOnDrop<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// Sleeps for the `ms` query parameter, then answers 200.
+    async fn sleepy(request: Request, seen: Arc<Seen>) -> HandlerResult {
+        let _guard = SetOnDrop(&seen.dropped);
+        let ms = request
+            .query("ms")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        seen.finished.store(true, Ordering::SeqCst);
+        Ok(Response::ok(&serde_json::json!({"slept_ms": ms})))
+    }
+
+    fn sleep_request(ms: u64) -> Request {
+        Request {
+            path: "/sleep".into(),
+            query: vec![("ms".into(), ms.to_string())],
+            ..Request::default()
+        }
+    }
+
+    /// The log lines written while `f` runs.
+    fn logged<T>(f: impl FnOnce() -> T) -> (T, String) {
+        #[derive(Clone, Default)]
+        struct Buffer(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Buffer {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().expect("log buffer").extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let out = tracing::subscriber::with_default(subscriber, f);
+        let text = String::from_utf8_lossy(&buffer.0.lock().expect("log buffer")).into_owned();
+        (out, text)
+    }
+
+    #[test]
+    fn a_handler_still_running_at_the_deadline_is_a_503_and_is_stopped() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("runtime");
+        let app = App::new(
+            Router::new().route("/sleep", get(sleepy)),
+            Seen::default(),
+            Config::default(),
+        );
+        let seen = Arc::clone(&app.state);
+        let budget = Duration::from_millis(100);
+        let started = Instant::now();
+        let (response, log) = logged(|| {
+            runtime.block_on(deadline::scope(
+                Some(Deadline::after(budget)),
+                app.handle(sleep_request(10_000)),
+            ))
+        });
+        let elapsed = started.elapsed();
+        assert_eq!(response.status.as_u16(), 503);
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(response.body_bytes()).expect("JSON"),
+            serde_json::json!({"message": "service temporarily unavailable; retry later"})
+        );
+        assert_eq!(response.header("retry-after"), Some("1"));
+        assert_eq!(response.header("content-type"), Some("application/json"));
+        assert!(
+            elapsed >= budget,
+            "answered at the deadline, not before: {elapsed:?}"
+        );
+        assert!(
+            elapsed < Duration::from_secs(2),
+            "not after the sleep: {elapsed:?}"
+        );
+        assert!(
+            seen.dropped.load(Ordering::SeqCst),
+            "the handler was dropped"
+        );
+        assert!(!seen.finished.load(Ordering::SeqCst), "and never finished");
+        assert!(
+            log.lines().any(|line| line.contains("ERROR")
+                && line.contains("request deadline reached")
+                && line.contains("budget_ms=100")),
+            "an ERROR line with the budget:\n{log}"
+        );
+
+        // The same app goes on serving: in time, and without a deadline.
+        let fast = runtime.block_on(deadline::scope(
+            Some(Deadline::after(Duration::from_secs(5))),
+            app.handle(sleep_request(10)),
+        ));
+        assert_eq!(fast.status.as_u16(), 200);
+        assert!(seen.finished.load(Ordering::SeqCst));
+        let unbounded = runtime.block_on(app.handle(sleep_request(150)));
+        assert_eq!(unbounded.status.as_u16(), 200, "no deadline: no limit");
+    }
 
     /// Read as lambda_runtime reads a payload: one value from the bytes,
     /// trailing data not checked.

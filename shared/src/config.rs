@@ -56,6 +56,67 @@ impl Default for Defaults {
     }
 }
 
+/// The path of a custom domain's base path mapping to this API
+/// (`API_BASE_PATH`): `/orders` when `api.example.com/orders` is mapped to
+/// it. Requests on a custom domain arrive with it in front of the API's own
+/// path; it is stripped before routing, and put back by
+/// [`crate::Request::public_path`].
+///
+/// One or more segments of letters, digits, `-`, `.` and `_` (what API
+/// Gateway allows in a mapping), with or without the leading `/`:
+///
+/// ```
+/// use shared::config::BasePath;
+///
+/// assert_eq!(BasePath::parse("orders").unwrap().as_str(), "/orders");
+/// assert_eq!(BasePath::parse("/v1/orders").unwrap().as_str(), "/v1/orders");
+/// for bad in ["/", "/orders/", "//orders", "/a//b", "/a/../b", "/or ders", "/%6Frders"] {
+///     assert!(BasePath::parse(bad).is_err(), "{bad}");
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BasePath(String);
+
+impl BasePath {
+    /// Reads a base path; the error says what is wrong with it.
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let path = value.strip_prefix('/').unwrap_or(value);
+        if path.is_empty() {
+            return Err("is empty; leave the variable unset when no base path is mapped".into());
+        }
+        for segment in path.split('/') {
+            if segment.is_empty() {
+                return Err(format!(
+                    "`{value}` has an empty segment; write it as `/orders` or `/v1/orders`"
+                ));
+            }
+            if segment == "." || segment == ".." {
+                return Err(format!("`{value}` has a `{segment}` segment"));
+            }
+            if let Some(bad) = segment
+                .chars()
+                .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')))
+            {
+                return Err(format!(
+                    "`{value}` contains {bad:?}; a base path has letters, digits, `-`, `.`, `_` and `/`"
+                ));
+            }
+        }
+        Ok(Self(format!("/{path}")))
+    }
+
+    /// The base path with its leading `/`, without a trailing one.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for BasePath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Settings of the HTTP layer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -64,6 +125,10 @@ pub struct Config {
     /// Largest accepted request body in bytes (`MAX_BODY_BYTES`, else the
     /// function's [`Defaults`]); larger is a 413, answered before parsing.
     pub max_body_bytes: usize,
+    /// The custom domain's base path mapping (`API_BASE_PATH`, unset or
+    /// empty: none), stripped from requests that are not on the API's
+    /// `execute-api` host.
+    pub base_path: Option<BasePath>,
 }
 
 impl Default for Config {
@@ -78,6 +143,7 @@ impl From<Defaults> for Config {
         Self {
             cors: Cors::AnyOrigin,
             max_body_bytes: defaults.max_body_bytes,
+            base_path: None,
         }
     }
 }
@@ -132,9 +198,17 @@ impl Config {
                     reason: format!("`{value}` is not a positive number of bytes"),
                 })?,
         };
+        let base_path = match lookup("API_BASE_PATH").filter(|v| !v.is_empty()) {
+            None => None,
+            Some(value) => Some(BasePath::parse(&value).map_err(|reason| ConfigError {
+                variable: "API_BASE_PATH",
+                reason,
+            })?),
+        };
         Ok(Self {
             cors,
             max_body_bytes,
+            base_path,
         })
     }
 }
@@ -191,6 +265,47 @@ mod tests {
         }
         assert_eq!(DEFAULT_MAX_BODY_BYTES, 64 * 1024);
         assert_eq!(Config::from(declared).max_body_bytes, 16 * 1024);
+    }
+
+    #[test]
+    fn reads_a_base_path_once_and_refuses_a_malformed_one() {
+        let cases = [
+            (None, Ok(None)),
+            (Some(""), Ok(None)),
+            (Some("orders"), Ok(Some("/orders"))),
+            (Some("/orders"), Ok(Some("/orders"))),
+            (Some("/v1/orders.api_2-x"), Ok(Some("/v1/orders.api_2-x"))),
+            (Some("/"), Err("is empty")),
+            (Some("/orders/"), Err("empty segment")),
+            (Some("//orders"), Err("empty segment")),
+            (Some("/a//b"), Err("empty segment")),
+            (Some("/a/../b"), Err("`..` segment")),
+            (Some("/./b"), Err("`.` segment")),
+            (Some(" /orders"), Err("contains ' '")),
+            (Some("/orders?x=1"), Err("contains '?'")),
+            (Some("/%6Frders"), Err("contains '%'")),
+            (Some("/caf\u{e9}"), Err("contains 'é'")),
+        ];
+        for (value, expected) in cases {
+            let pairs: Vec<(&str, &str)> =
+                value.map(|v| ("API_BASE_PATH", v)).into_iter().collect();
+            let got = config(&pairs);
+            match expected {
+                Ok(path) => {
+                    let config = got.unwrap_or_else(|e| panic!("{value:?}: {e}"));
+                    assert_eq!(
+                        config.base_path.as_ref().map(BasePath::as_str),
+                        path,
+                        "{value:?}"
+                    );
+                }
+                Err(reason) => {
+                    let error = got.expect_err(&format!("{value:?}"));
+                    assert_eq!(error.variable, "API_BASE_PATH");
+                    assert!(error.to_string().contains(reason), "{value:?}: {error}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! app ([`crate::App::handle`]). `Display` says why, for logs.
 
 use std::fmt;
+use std::time::Duration;
 
 use http::{Method, StatusCode};
 use serde::Serialize;
@@ -58,6 +59,10 @@ pub enum ApiError {
     /// 503: a dependency is down or throttling; the cause is logged, and
     /// `Retry-After` says when to try again.
     Unavailable(BoxError),
+    /// 503: the handler was still running at the invocation's deadline
+    /// ([`crate::deadline`]), after the time it was given; answered like
+    /// [`ApiError::Unavailable`], and logged.
+    DeadlineExceeded(Duration),
     /// 500: a fault; the cause is logged, never sent.
     Internal(BoxError),
 }
@@ -89,7 +94,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::DeadlineExceeded(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -107,7 +112,9 @@ impl ApiError {
                 format!("request body is too large; the limit is {max} bytes")
             }
             Self::Validation(_) => "request validation failed".to_owned(),
-            Self::Unavailable(_) => "service temporarily unavailable; retry later".to_owned(),
+            Self::Unavailable(_) | Self::DeadlineExceeded(_) => {
+                "service temporarily unavailable; retry later".to_owned()
+            }
             Self::Internal(_) => "internal server error".to_owned(),
         }
     }
@@ -119,7 +126,7 @@ impl ApiError {
     pub fn into_response(self) -> Response {
         let status = self.status();
         let message = self.message();
-        let retry_after = matches!(self, Self::Unavailable(_));
+        let retry_after = self.status() == StatusCode::SERVICE_UNAVAILABLE;
         let errors = match self {
             Self::Validation(errors) => Some(errors),
             _ => None,
@@ -143,6 +150,11 @@ impl fmt::Display for ApiError {
         let status = self.status();
         match self {
             Self::Unavailable(cause) | Self::Internal(cause) => write!(f, "{status}: {cause}"),
+            Self::DeadlineExceeded(budget) => write!(
+                f,
+                "{status}: request deadline reached after {} ms",
+                budget.as_millis()
+            ),
             Self::Validation(errors) if !errors.is_empty() => {
                 // Field names only, a few, shortened: a hostile body can
                 // fail on thousands of fields, with huge unknown keys.
@@ -207,6 +219,11 @@ mod tests {
             ),
             (
                 ApiError::Unavailable("table throttled".into()),
+                503,
+                "service temporarily unavailable; retry later",
+            ),
+            (
+                ApiError::DeadlineExceeded(Duration::from_millis(750)),
                 503,
                 "service temporarily unavailable; retry later",
             ),
@@ -283,6 +300,10 @@ mod tests {
                 ApiError::Unavailable("table throttled".into()),
                 "503 Service Unavailable: table throttled",
             ),
+            (
+                ApiError::DeadlineExceeded(Duration::from_millis(750)),
+                "503 Service Unavailable: request deadline reached after 750 ms",
+            ),
         ];
         for (error, expected) in cases {
             assert_eq!(error.to_string(), expected);
@@ -292,6 +313,9 @@ mod tests {
     #[test]
     fn unavailable_carries_retry_after() {
         let response = ApiError::Unavailable("table throttled".into()).into_response();
+        assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.header("retry-after"), Some("1"));
+        let response = ApiError::DeadlineExceeded(Duration::from_secs(1)).into_response();
         assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(response.header("retry-after"), Some("1"));
         let response = ApiError::internal("not transient").into_response();

@@ -18,6 +18,8 @@
 //! - [`error`]: [`ApiError`], one enum mapped to HTTP statuses.
 //! - [`cors`]: allowed origins and the CORS headers on every response.
 //! - [`config`]: settings read once at start-up, over what a function declares.
+//! - [`deadline`]: the invocation's deadline less a safety margin; a
+//!   handler still running then is answered `503`.
 //! - [`logging`]: tracing set-up honouring Lambda's log controls.
 //! - [`trace`]: the invocation's X-Ray trace header, for AWS SDK clients
 //!   ([`trace::TraceHeader`] with the `aws-sdk` feature).
@@ -51,6 +53,7 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod cors;
+pub mod deadline;
 pub mod error;
 pub mod event;
 pub mod logging;

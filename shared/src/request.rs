@@ -14,8 +14,13 @@ use crate::error::{ApiError, FieldError};
 pub struct Request {
     /// The method (`HEAD` reaches a GET handler as `HEAD`).
     pub method: Method,
-    /// The path, percent-decoded once, never containing the API stage.
+    /// The API's own path, percent-decoded once: never with the stage or
+    /// a custom domain's base path in front.
     pub path: String,
+    /// What the client's URL has in front of [`Request::path`]: the named
+    /// stage on the `execute-api` host (`/dev`), the base path on a custom
+    /// domain with a mapping (`/orders`, `API_BASE_PATH`), else nothing.
+    pub public_prefix: String,
     /// Headers; lookups are case-insensitive and may hold several values.
     pub headers: HeaderMap,
     /// Query parameters in the order received, decoded, repeated keys kept.
@@ -104,22 +109,15 @@ impl Request {
                 && essence[essence.len() - 5..].eq_ignore_ascii_case("+json"))
     }
 
-    /// The path a client must use to reach `path` of this API from outside.
-    ///
-    /// Behind the default `execute-api` host of a named stage, URLs carry the
-    /// stage (`/dev/api/v1/users/1`); behind a custom domain, `$default` or a
-    /// local emulator they do not. Use it for `Location` headers and links.
+    /// The path a client must use to reach `path` of this API from outside:
+    /// `path` behind the prefix this request came with
+    /// ([`Request::public_prefix`]). On the `execute-api` host of a named
+    /// stage that is the stage (`/dev/api/v1/users/1`); on a custom domain
+    /// the base path mapping (`/orders/api/v1/users/1`); behind `$default`,
+    /// a domain without a mapping or a local emulator, nothing. Use it for
+    /// `Location` headers and links.
     pub fn public_path(&self, path: &str) -> String {
-        let on_execute_api = self
-            .domain_name
-            .as_deref()
-            .is_some_and(|d| d.contains(".execute-api.") && d.ends_with(".amazonaws.com"));
-        match self.stage.as_deref() {
-            Some(stage) if on_execute_api && !stage.is_empty() && stage != "$default" => {
-                format!("/{stage}{path}")
-            }
-            _ => path.to_owned(),
-        }
+        format!("{}{path}", self.public_prefix)
     }
 }
 
@@ -552,29 +550,17 @@ mod tests {
     }
 
     #[test]
-    fn public_path_adds_the_stage_only_on_execute_api_hosts() {
-        let cases = [
-            (
-                Some("dev"),
-                Some("abc.execute-api.eu-west-1.amazonaws.com"),
-                "/dev/x",
-            ),
-            (
-                Some("$default"),
-                Some("abc.execute-api.eu-west-1.amazonaws.com"),
-                "/x",
-            ),
-            (Some("dev"), Some("api.example.com"), "/x"),
-            (Some("dev"), None, "/x"),
-            (None, Some("abc.execute-api.eu-west-1.amazonaws.com"), "/x"),
-        ];
-        for (stage, domain, expected) in cases {
+    fn public_path_puts_the_prefix_back() {
+        for (prefix, expected) in [
+            ("", "/x"),
+            ("/dev", "/dev/x"),
+            ("/v1/orders", "/v1/orders/x"),
+        ] {
             let request = Request {
-                stage: stage.map(str::to_owned),
-                domain_name: domain.map(str::to_owned),
+                public_prefix: prefix.to_owned(),
                 ..Request::default()
             };
-            assert_eq!(request.public_path("/x"), expected, "{stage:?} {domain:?}");
+            assert_eq!(request.public_path("/x"), expected, "{prefix}");
         }
     }
 

@@ -1,8 +1,12 @@
 //! Event adaptation over real payloads (see `fixtures/README.md` for where
 //! each file comes from): source detection, and every field of the request.
 
+use std::sync::Arc;
+
+use shared::config::BasePath;
 use shared::event::{NotHttpEvent, Source, adapt, detect};
 use shared::http::Method;
+use shared::{App, Config, HandlerResult, Request, Response, Router, get};
 
 struct Case {
     fixture: &'static str,
@@ -156,7 +160,7 @@ fn cases() -> Vec<Case> {
 fn every_fixture_adapts_to_the_expected_request() {
     for case in cases() {
         let name = case.fixture;
-        let (source, request) = adapt(case.payload, "invocation-1").expect(name);
+        let (source, request) = adapt(case.payload, "invocation-1", None).expect(name);
         let request = request.unwrap_or_else(|e| panic!("{name}: {e:?}"));
         assert_eq!(source, case.source, "{name}: source");
         assert_eq!(request.method, case.method, "{name}: method");
@@ -201,8 +205,12 @@ fn every_fixture_adapts_to_the_expected_request() {
 
 #[test]
 fn header_lookups_are_case_insensitive() {
-    let (_, request) =
-        adapt(include_str!("fixtures/article-rest-v1-get-ping.json"), "x").expect("http");
+    let (_, request) = adapt(
+        include_str!("fixtures/article-rest-v1-get-ping.json"),
+        "x",
+        None,
+    )
+    .expect("http");
     let request = request.expect("parses");
     assert_eq!(request.header("CONTENT-TYPE"), Some("application/json"));
     assert_eq!(request.header("Content-Type"), Some("application/json"));
@@ -215,7 +223,7 @@ fn cargo_lambda_v2_events_with_a_stray_http_method_are_v2() {
     let payload = r#"{"version":"2.0","httpMethod":"GET","rawPath":"/api/v1/users",
         "requestContext":{"http":{"method":"POST"},"stage":"$default"},"isBase64Encoded":false}"#;
     assert_eq!(detect(payload).expect("http"), Source::HttpV2);
-    let (_, request) = adapt(payload, "x").expect("http");
+    let (_, request) = adapt(payload, "x", None).expect("http");
     assert_eq!(request.expect("parses").method, Method::POST);
 }
 
@@ -232,15 +240,159 @@ fn named_stage_is_stripped_only_as_a_whole_segment() {
         let payload = serde_json::json!({
             "version": "2.0",
             "rawPath": raw_path,
-            "requestContext": {"http": {"method": "GET"}, "stage": stage},
+            "requestContext": {
+                "http": {"method": "GET"},
+                "stage": stage,
+                "domainName": "r3pmxmplak.execute-api.us-east-2.amazonaws.com",
+            },
         })
         .to_string();
-        let (_, request) = adapt(&payload, "x").expect("http");
+        let (_, request) = adapt(&payload, "x", None).expect("http");
         assert_eq!(
             request.expect("parses").path,
             expected,
             "{stage} {raw_path}"
         );
+    }
+}
+
+/// The stage is in front of the path on the API's `execute-api` host only,
+/// a custom domain's base path mapping on that domain only.
+#[test]
+fn the_stage_is_stripped_on_execute_api_hosts_and_the_base_path_on_custom_domains() {
+    let orders = BasePath::parse("/orders").expect("a base path");
+    let configured = Some(&orders);
+    // (fixture, API_BASE_PATH, routed path, public path of that path)
+    let cases = [
+        // The execute-api host of a named stage: REST v1 delivers the path
+        // without the stage, HTTP API v2 with it. A base path is a custom
+        // domain's: it is not looked for here.
+        (
+            fixture!("rest-v1-aws-example.json"),
+            None,
+            "/hello/world",
+            "/testStage/hello/world",
+        ),
+        (
+            fixture!("rest-v1-aws-example.json"),
+            configured,
+            "/hello/world",
+            "/testStage/hello/world",
+        ),
+        (
+            fixture!("http-v2-named-stage-base64.json"),
+            None,
+            "/api/v1/users/café au lait",
+            "/dev/api/v1/users/café au lait",
+        ),
+        (
+            fixture!("http-v2-named-stage-base64.json"),
+            configured,
+            "/api/v1/users/café au lait",
+            "/dev/api/v1/users/café au lait",
+        ),
+        // A custom domain without a mapping: no stage in the path, even
+        // when the stage is named like the path's first segment (`api`).
+        (
+            fixture!("rest-v1-custom-domain.json"),
+            None,
+            "/hello/world",
+            "/hello/world",
+        ),
+        (
+            fixture!("http-v2-custom-domain.json"),
+            None,
+            "/api/v1/users",
+            "/api/v1/users",
+        ),
+        // ... and with a base path configured, a path without it as is.
+        (
+            fixture!("rest-v1-custom-domain.json"),
+            configured,
+            "/hello/world",
+            "/hello/world",
+        ),
+        (
+            fixture!("http-v2-custom-domain.json"),
+            configured,
+            "/api/v1/users",
+            "/api/v1/users",
+        ),
+        // A custom domain with the base path mapping `/orders`.
+        (
+            fixture!("rest-v1-custom-domain-base-path.json"),
+            configured,
+            "/hello/world",
+            "/orders/hello/world",
+        ),
+        (
+            fixture!("http-v2-custom-domain-base-path.json"),
+            configured,
+            "/api/v1/users",
+            "/orders/api/v1/users",
+        ),
+        // ... without `API_BASE_PATH`: routed with it (a 404).
+        (
+            fixture!("rest-v1-custom-domain-base-path.json"),
+            None,
+            "/orders/hello/world",
+            "/orders/hello/world",
+        ),
+        (
+            fixture!("http-v2-custom-domain-base-path.json"),
+            None,
+            "/orders/api/v1/users",
+            "/orders/api/v1/users",
+        ),
+    ];
+    for ((name, payload), base_path, path, public) in cases {
+        let (_, request) = adapt(payload, "x", base_path).expect(name);
+        let request = request.unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        assert_eq!(request.path, path, "{name} {base_path:?}: routed path");
+        assert_eq!(
+            request.public_path(&request.path),
+            public,
+            "{name} {base_path:?}: public path"
+        );
+    }
+}
+
+/// Echoes the public path of the user collection, as the users create
+/// handler does for `Location`.
+async fn location(request: Request, _state: Arc<()>) -> HandlerResult {
+    Ok(Response::ok(
+        &serde_json::json!({ "location": request.public_path("/api/v1/users/1") }),
+    ))
+}
+
+/// Issue 15: on a custom domain, an HTTP API stage named `api` was
+/// stripped from `/api/v1/users` (a 404). Through the app, with the base
+/// path read from the environment as a function reads it.
+#[test]
+fn a_stage_named_like_the_path_is_not_stripped_on_a_custom_domain() {
+    let router = || Router::new().route("/api/v1/users", get(location));
+    let mapped = Config::from_lookup(|name| (name == "API_BASE_PATH").then(|| "orders".into()))
+        .expect("a valid base path");
+    let cases = [
+        (
+            Config::default(),
+            include_str!("fixtures/http-v2-custom-domain.json"),
+            "/api/v1/users/1",
+        ),
+        (
+            mapped,
+            include_str!("fixtures/http-v2-custom-domain-base-path.json"),
+            "/orders/api/v1/users/1",
+        ),
+    ];
+    for (config, payload, expected) in cases {
+        let app = App::new(router(), (), config);
+        let response = testkit::block_on(app.invoke(payload, "x")).expect("an HTTP event");
+        let body = serde_json::to_value(response).expect("serialises");
+        assert_eq!(body["statusCode"], 200, "{body}");
+        let answer: serde_json::Value =
+            serde_json::from_str(body["body"].as_str().expect("a body")).expect("JSON");
+        assert_eq!(answer["location"], expected);
     }
 }
 
@@ -258,7 +410,7 @@ fn paths_are_percent_decoded_exactly_once() {
             "requestContext": {"http": {"method": "GET"}, "stage": "$default"},
         })
         .to_string();
-        let (_, request) = adapt(&payload, "x").expect("http");
+        let (_, request) = adapt(&payload, "x", None).expect("http");
         assert_eq!(request.expect("parses").path, expected, "{raw_path}");
     }
 }
@@ -280,7 +432,7 @@ fn undecodable_requests_are_client_errors_in_the_source_shape() {
         ),
     ];
     for (payload, expected_source) in cases {
-        let (source, request) = adapt(payload, "x").expect("looks like HTTP");
+        let (source, request) = adapt(payload, "x", None).expect("looks like HTTP");
         assert_eq!(source, expected_source, "{payload}");
         let error = request.expect_err(payload);
         assert_eq!(error.status().as_u16(), 400, "{payload}");

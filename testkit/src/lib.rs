@@ -11,6 +11,9 @@
 //!   (the one REST v1 builder; `cargo run -p testkit --bin event` prints one).
 //! - [`HttpReply`]: a function's answer, whatever the event shape (`reply`).
 //! - `wire`: the one HTTP POST to the emulator (plain socket, with a deadline).
+//! - [`RuntimeApi`]: a minimal Runtime API whose invocations carry the
+//!   deadline a test chooses (the emulator's is fixed), `runtime_api`.
+//! - `http1`: the HTTP/1.1 messages the loopback test servers exchange.
 //! - [`require_tool`]: skip on a laptop without a tool, fail under CI.
 //! - [`dynamo`]: a DynamoDB-compatible server (moto) and the users table.
 //! - [`users`]: the `users` binary started on SQLite or DynamoDB.
@@ -30,9 +33,11 @@ pub mod dynamo;
 pub mod events;
 pub mod fault_proxy;
 pub mod hostile;
+mod http1;
 pub mod jwks;
 mod process;
 mod reply;
+mod runtime_api;
 pub mod users;
 mod wire;
 
@@ -40,3 +45,4 @@ pub use block_on::block_on;
 pub use events::Shape;
 pub use process::{Emulator, Function, Invocation, free_port, require_tool, workspace_root};
 pub use reply::HttpReply;
+pub use runtime_api::RuntimeApi;

@@ -242,7 +242,7 @@ impl Function {
         } else {
             Stdio::null()
         };
-        Self::spawn(emulator, name, binary, env, stderr)
+        Self::spawn(&emulator.runtime_api(name), name, binary, env, stderr)
     }
 
     /// Like [`Function::start`], with the process's log (stderr) written to
@@ -254,20 +254,33 @@ impl Function {
         env: &[(&str, &str)],
         log: &Path,
     ) -> Self {
+        Self::start_logging_at(&emulator.runtime_api(name), name, binary, env, log)
+    }
+
+    /// Like [`Function::start_logging`], polling the Runtime API at
+    /// `runtime_api` (the value of `AWS_LAMBDA_RUNTIME_API`), such as a
+    /// [`crate::RuntimeApi`]'s.
+    pub fn start_logging_at(
+        runtime_api: &str,
+        name: &str,
+        binary: &str,
+        env: &[(&str, &str)],
+        log: &Path,
+    ) -> Self {
         let file =
             std::fs::File::create(log).unwrap_or_else(|e| panic!("create {}: {e}", log.display()));
-        Self::spawn(emulator, name, binary, env, Stdio::from(file))
+        Self::spawn(runtime_api, name, binary, env, Stdio::from(file))
     }
 
     fn spawn(
-        emulator: &Emulator,
+        runtime_api: &str,
         name: &str,
         binary: &str,
         env: &[(&str, &str)],
         stderr: Stdio,
     ) -> Self {
         let child = Command::new(binary)
-            .env("AWS_LAMBDA_RUNTIME_API", emulator.runtime_api(name))
+            .env("AWS_LAMBDA_RUNTIME_API", runtime_api)
             .env("AWS_LAMBDA_FUNCTION_NAME", name)
             .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")

@@ -1,4 +1,4 @@
-//! Decoders for the pieces of an event: the stage prefix of a path,
+//! Decoders for the pieces of an event: the stage or base path in front of a path,
 //! percent-encoding, query strings and maps, headers, base64 bodies. Each
 //! undecodable piece is a 400 naming it.
 
@@ -10,20 +10,60 @@ use http::{HeaderMap, header};
 use percent_encoding::percent_decode_str;
 use serde_json::Value;
 
+use crate::config::BasePath;
 use crate::error::ApiError;
 
-/// Removes a named stage (`/dev/ping` -> `/ping`); `$default` has none in the path.
-pub(super) fn strip_stage<'a>(raw_path: &'a str, stage: Option<&str>) -> &'a str {
-    let Some(stage) = stage.filter(|s| !s.is_empty() && *s != "$default") else {
-        return raw_path;
+/// Whether `domain` is an API's default host
+/// (`<api-id>.execute-api.<region>.amazonaws.com`, `.amazonaws.com.cn` in
+/// China), where URLs carry the stage; a custom domain's do not.
+pub(super) fn is_execute_api(domain: Option<&str>) -> bool {
+    domain.is_some_and(|d| {
+        let d = d.to_ascii_lowercase();
+        d.contains(".execute-api.")
+            && (d.ends_with(".amazonaws.com") || d.ends_with(".amazonaws.com.cn"))
+    })
+}
+
+/// Removes `prefix` (`/dev`, `/orders`, `/v1/orders`) from the front of
+/// `path` when it is there as whole segments (`/dev/ping` -> `/ping`, `/dev`
+/// -> `/`; not from `/devices`).
+pub(super) fn strip_segments<'a>(path: &'a str, prefix: &str) -> Option<&'a str> {
+    match path.strip_prefix(prefix) {
+        Some("") => Some("/"),
+        Some(rest) if rest.starts_with('/') => Some(rest),
+        _ => None,
+    }
+}
+
+/// Splits the path a client called into what is in front of the API's own
+/// path, and that path: on the `execute-api` host, the named stage
+/// (`$default` has none in the path; REST v1 delivers `path` without it,
+/// `stage_in_path` is false there); on any other host (a custom domain),
+/// the configured base path, when the path starts with it.
+pub(super) fn split_prefix<'a>(
+    path: &'a str,
+    on_execute_api: bool,
+    stage: Option<&str>,
+    stage_in_path: bool,
+    base_path: Option<&BasePath>,
+) -> (String, &'a str) {
+    let prefix = if on_execute_api {
+        match stage.filter(|s| !s.is_empty() && *s != "$default") {
+            Some(stage) => format!("/{stage}"),
+            None => return (String::new(), path),
+        }
+    } else {
+        match base_path {
+            Some(base) => base.as_str().to_owned(),
+            None => return (String::new(), path),
+        }
     };
-    match raw_path
-        .strip_prefix('/')
-        .and_then(|p| p.strip_prefix(stage))
-    {
-        Some("") => "/",
-        Some(rest) if rest.starts_with('/') => rest,
-        _ => raw_path,
+    if on_execute_api && !stage_in_path {
+        return (prefix, path);
+    }
+    match strip_segments(path, &prefix) {
+        Some(rest) => (prefix, rest),
+        None => (String::new(), path),
     }
 }
 

@@ -10,13 +10,15 @@
 //! - `probe`: [`detect`] the source, and count header fields before the
 //!   full parse (the serde visitors that skip everything else).
 //! - `parse`: [`parse`] a payload of a known source into a [`Request`].
-//! - `decode`: stage prefixes, percent-encoding, query strings, base64 bodies.
+//! - `decode`: the stage or base path in front of a path, percent-encoding,
+//!   query strings, base64 bodies.
 //! - `reply`: [`LambdaResponse`], a [`crate::Response`] in the source's shape.
 
 use std::fmt;
 
 use serde::de::IgnoredAny;
 
+use crate::config::BasePath;
 use crate::error::ApiError;
 use crate::request::Request;
 
@@ -92,9 +94,10 @@ impl From<NotHttpEvent> for lambda_runtime::Diagnostic {
 pub fn adapt(
     payload: &str,
     invocation_id: &str,
+    base_path: Option<&BasePath>,
 ) -> Result<(Source, Result<Request, ApiError>), NotHttpEvent> {
     let source = detect(payload)?;
-    Ok(parse(payload, source, invocation_id))
+    Ok(parse(payload, source, invocation_id, base_path))
 }
 
 #[cfg(test)]
@@ -144,7 +147,7 @@ mod tests {
             ),
         ];
         for (payload, expected) in payloads {
-            let (source, request) = adapt(&payload, "id").expect("an HTTP event");
+            let (source, request) = adapt(&payload, "id", None).expect("an HTTP event");
             assert_eq!(source, expected);
             match request {
                 Err(ApiError::BadRequest(message)) => assert_eq!(
@@ -160,7 +163,7 @@ mod tests {
     fn many_values_of_one_header_count_too() {
         let values: Vec<Value> = (0..MAX_HEADER_FIELDS + 1).map(|_| json!("v")).collect();
         let payload = rest_with_headers(json!({}), json!({ "x-many": values }));
-        let (_, request) = adapt(&payload, "id").expect("an HTTP event");
+        let (_, request) = adapt(&payload, "id", None).expect("an HTTP event");
         assert!(matches!(request, Err(ApiError::BadRequest(_))));
     }
 
@@ -175,7 +178,7 @@ mod tests {
         let payload = format!(
             r#"{{"version":"2.0","rawPath":"/ping","headers":{{}},"headers":{many},"requestContext":{{"http":{{"method":"GET"}}}}}}"#
         );
-        let (_, request) = adapt(&payload, "id").expect("an HTTP event");
+        let (_, request) = adapt(&payload, "id", None).expect("an HTTP event");
         assert!(matches!(request, Err(ApiError::BadRequest(_))));
     }
 
@@ -206,7 +209,7 @@ mod tests {
             }),
         ];
         for event in cases {
-            let (_, request) = adapt(&event.to_string(), "id").expect("an HTTP event");
+            let (_, request) = adapt(&event.to_string(), "id", None).expect("an HTTP event");
             let request = request.expect("parses");
             assert_eq!(request.query("key"), None, "{event}");
             assert_eq!(request.query("a"), Some("1"), "{event}");
@@ -216,7 +219,7 @@ mod tests {
     #[test]
     fn up_to_the_limit_is_served() {
         let payload = v2_with_headers(Value::Object(distinct_headers(MAX_HEADER_FIELDS)));
-        let (_, request) = adapt(&payload, "id").expect("an HTTP event");
+        let (_, request) = adapt(&payload, "id", None).expect("an HTTP event");
         assert_eq!(request.expect("parses").headers.len(), MAX_HEADER_FIELDS);
     }
 
@@ -230,7 +233,7 @@ mod tests {
             "requestContext": {"elb": {"targetGroupArn": "arn"}},
         })
         .to_string();
-        let (source, request) = adapt(&payload, "id").expect("an HTTP event");
+        let (source, request) = adapt(&payload, "id", None).expect("an HTTP event");
         assert_eq!(source, Source::Alb { multi_value: true });
         assert!(request.is_err());
     }

@@ -11,10 +11,11 @@ use serde_json::Value;
 
 use super::Source;
 use super::decode::{
-    decode_body, decode_component, decode_path, host, merge_missing, parse_query, query_pairs,
-    strip_stage,
+    decode_body, decode_component, decode_path, host, is_execute_api, merge_missing, parse_query,
+    query_pairs, split_prefix,
 };
 use super::probe::check_header_count;
+use crate::config::BasePath;
 use crate::error::ApiError;
 use crate::request::Request;
 
@@ -29,10 +30,14 @@ pub(super) fn malformed() -> ApiError {
 /// or path cannot be decoded, is a client error answered in that shape, so
 /// the source comes back either way (refined: ALB's header mode).
 /// `invocation_id` is the Lambda request id, used when the event has none.
+/// `base_path` is the custom domain's base path mapping
+/// ([`crate::Config::base_path`]), stripped on hosts other than
+/// `execute-api` (REST v1 and HTTP API v2 events).
 pub fn parse(
     payload: &str,
     source: Source,
     invocation_id: &str,
+    base_path: Option<&BasePath>,
 ) -> (Source, Result<Request, ApiError>) {
     if let Err((multi_value, error)) = check_header_count(payload) {
         let source = match source {
@@ -42,8 +47,14 @@ pub fn parse(
         return (source, Err(error));
     }
     let (source, request) = match source {
-        Source::RestV1 => (source, parse_lenient(payload).and_then(from_rest_v1)),
-        Source::HttpV2 => (source, parse_lenient(payload).and_then(from_http_v2)),
+        Source::RestV1 => (
+            source,
+            parse_lenient(payload).and_then(|event| from_rest_v1(event, base_path)),
+        ),
+        Source::HttpV2 => (
+            source,
+            parse_lenient(payload).and_then(|event| from_http_v2(event, base_path)),
+        ),
         Source::Alb { .. } => match parse_lenient::<AlbTargetGroupRequest>(payload) {
             Ok(event) => (
                 Source::Alb {
@@ -118,7 +129,10 @@ fn drop_unusable_headers(event: &mut Value) -> bool {
     dropped
 }
 
-fn from_rest_v1(event: ApiGatewayProxyRequest) -> Result<Request, ApiError> {
+fn from_rest_v1(
+    event: ApiGatewayProxyRequest,
+    base_path: Option<&BasePath>,
+) -> Result<Request, ApiError> {
     let mut headers = event.multi_value_headers;
     merge_missing(&mut headers, event.headers);
     let query = if event.multi_value_query_string_parameters.is_empty() {
@@ -127,11 +141,23 @@ fn from_rest_v1(event: ApiGatewayProxyRequest) -> Result<Request, ApiError> {
         query_pairs(&event.multi_value_query_string_parameters)
     };
     let context = event.request_context;
+    let domain_name = context.domain_name.or_else(|| host(&headers));
+    // API Gateway REST hands over the path already decoded, without the
+    // stage, but with a custom domain's base path.
+    let full_path = event.path.unwrap_or_else(|| "/".into());
+    let (public_prefix, path) = split_prefix(
+        &full_path,
+        is_execute_api(domain_name.as_deref()),
+        context.stage.as_deref(),
+        false,
+        base_path,
+    );
+    let path = path.to_owned();
     Ok(Request {
         method: event.http_method,
-        // API Gateway REST hands over the path already decoded and without the stage.
-        path: event.path.unwrap_or_else(|| "/".into()),
-        domain_name: context.domain_name.or_else(|| host(&headers)),
+        path,
+        public_prefix,
+        domain_name,
         headers,
         query,
         params: Vec::new(),
@@ -142,14 +168,27 @@ fn from_rest_v1(event: ApiGatewayProxyRequest) -> Result<Request, ApiError> {
     })
 }
 
-fn from_http_v2(event: ApiGatewayV2httpRequest) -> Result<Request, ApiError> {
+fn from_http_v2(
+    event: ApiGatewayV2httpRequest,
+    base_path: Option<&BasePath>,
+) -> Result<Request, ApiError> {
     let context = event.request_context;
     let raw_path = event
         .raw_path
         .or(context.http.path)
         .unwrap_or_else(|| "/".into());
-    let path = decode_path(strip_stage(&raw_path, context.stage.as_deref()))?;
     let mut headers = event.headers;
+    let domain_name = context.domain_name.or_else(|| host(&headers));
+    // `rawPath` holds the named stage on the execute-api host only, and a
+    // custom domain's mapping key (base path) in front of the API's path.
+    let (public_prefix, own_path) = split_prefix(
+        &raw_path,
+        is_execute_api(domain_name.as_deref()),
+        context.stage.as_deref(),
+        true,
+        base_path,
+    );
+    let path = decode_path(own_path)?;
     if let Some(cookies) = event.cookies.filter(|c| !c.is_empty())
         && let Ok(value) = HeaderValue::from_str(&cookies.join("; "))
     {
@@ -162,7 +201,8 @@ fn from_http_v2(event: ApiGatewayV2httpRequest) -> Result<Request, ApiError> {
     Ok(Request {
         method: context.http.method,
         path,
-        domain_name: context.domain_name.or_else(|| host(&headers)),
+        public_prefix,
+        domain_name,
         headers,
         query,
         params: Vec::new(),
@@ -194,6 +234,7 @@ fn from_alb(event: AlbTargetGroupRequest) -> Result<Request, ApiError> {
     Ok(Request {
         method: event.http_method,
         path: decode_path(event.path.as_deref().unwrap_or("/"))?,
+        public_prefix: String::new(),
         domain_name: host(&headers),
         headers,
         query,

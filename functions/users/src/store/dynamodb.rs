@@ -18,7 +18,17 @@
 //! still running under the same client request token
 //! (`TransactionInProgressException`), is transient: it is sent again, with
 //! the same items and token (so it commits at most once), after a jittered
-//! exponential back-off, while [`RETRY_BUDGET`] lasts; then it is a 503.
+//! exponential back-off, while [`RETRY_BUDGET`] lasts and the back-off
+//! ends before the request's deadline ([`shared::deadline`]); then it is a
+//! 503.
+//!
+//! Every call also runs under that deadline: when it passes, the app drops
+//! the handler, which cancels the SDK call in flight together with the
+//! SDK's own retries and any back-off here, and answers 503. Nothing keeps
+//! running past it. A write whose answer is cut off this way has an unknown
+//! outcome, like any timeout: the client request token makes a retried
+//! transaction commit at most once, and a retried create meets its own
+//! email claim (409) if the first one did commit.
 //!
 //! All users share one partition: that gives ordered, exact pages at the
 //! cost of DynamoDB's per-partition throughput (about 1,000 writes/s); a
@@ -213,10 +223,19 @@ impl Budget {
         let jitter = RandomState::new().hash_one(self.attempt);
         let delay = ceiling.mul_f64((jitter % 1000) as f64 / 1000.0);
         self.attempt += 1;
-        if self.started.elapsed() + delay > RETRY_BUDGET {
+        // A back-off that would end past the request's deadline is not
+        // started: the handler would be stopped in the middle of it.
+        let past_deadline = shared::deadline::current().is_some_and(|d| delay >= d.remaining());
+        if self.started.elapsed() + delay > RETRY_BUDGET || past_deadline {
+            let limit = if past_deadline {
+                "the request deadline is nearer than the next back-off"
+            } else {
+                "retry budget spent"
+            };
             return Err(StoreError::Unavailable(
                 format!(
-                    "dynamodb: transaction still throttled after {} attempts in {} ms: {reason}",
+                    "dynamodb: transaction still throttled after {} attempts in {} ms \
+                     ({limit}): {reason}",
                     self.attempt,
                     self.started.elapsed().as_millis()
                 )
