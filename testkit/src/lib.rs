@@ -8,7 +8,8 @@
 //! - [`Emulator`], [`Function`]: the emulator on a free loopback port, and
 //!   function binaries polling it (`process`).
 //! - [`events`]: REST v1 and HTTP API v2 events built from real payloads
-//!   (the one REST v1 builder; `cargo run -p testkit --bin event` prints one).
+//!   (the one REST v1 builder; `cargo run -p testkit --bin event` prints one),
+//!   from a [`Caller`] (by default one with every scope).
 //! - [`HttpReply`]: a function's answer, whatever the event shape (`reply`).
 //! - `wire`: the one HTTP POST to the emulator (plain socket, with a deadline).
 //! - [`require_tool`]: skip on a laptop without a tool, fail under CI.
@@ -37,6 +38,6 @@ pub mod users;
 mod wire;
 
 pub use block_on::block_on;
-pub use events::Shape;
+pub use events::{Caller, Shape};
 pub use process::{Emulator, Function, Invocation, free_port, require_tool, workspace_root};
 pub use reply::HttpReply;

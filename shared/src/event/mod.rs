@@ -11,6 +11,8 @@
 //!   full parse (the serde visitors that skip everything else).
 //! - `parse`: [`parse`] a payload of a known source into a [`Request`].
 //! - `decode`: stage prefixes, percent-encoding, query strings, base64 bodies.
+//! - `authorizer`: the caller API Gateway verified, from
+//!   `requestContext.authorizer` (REST and HTTP API events only).
 //! - `reply`: [`LambdaResponse`], a [`crate::Response`] in the source's shape.
 
 use std::fmt;
@@ -20,6 +22,7 @@ use serde::de::IgnoredAny;
 use crate::error::ApiError;
 use crate::request::Request;
 
+mod authorizer;
 mod decode;
 mod parse;
 mod probe;

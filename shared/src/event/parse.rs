@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::Source;
+use super::authorizer;
 use super::decode::{
     decode_body, decode_component, decode_path, host, merge_missing, parse_query, query_pairs,
     strip_stage,
@@ -139,6 +140,7 @@ fn from_rest_v1(event: ApiGatewayProxyRequest) -> Result<Request, ApiError> {
         request_id: context.request_id.unwrap_or_default(),
         stage: context.stage,
         source_ip: context.identity.source_ip,
+        principal: authorizer::rest(&context.authorizer.fields),
     })
 }
 
@@ -159,6 +161,18 @@ fn from_http_v2(event: ApiGatewayV2httpRequest) -> Result<Request, ApiError> {
         Some(raw) => parse_query(raw)?,
         None => query_pairs(&event.query_string_parameters),
     };
+    // Payload 2.0 comes from an HTTP API or a Function URL; only the first
+    // has authorizers. A Function URL's domain is always AWS's own; an
+    // event naming no domain at all is not trusted either.
+    let function_url = context
+        .domain_name
+        .as_deref()
+        .is_none_or(|d| d.contains(".lambda-url.") || d.ends_with(".on.aws"));
+    let principal = if function_url {
+        None
+    } else {
+        authorizer::http_api(context.authorizer.as_ref())
+    };
     Ok(Request {
         method: context.http.method,
         path,
@@ -170,6 +184,7 @@ fn from_http_v2(event: ApiGatewayV2httpRequest) -> Result<Request, ApiError> {
         request_id: context.request_id.unwrap_or_default(),
         stage: context.stage,
         source_ip: context.http.source_ip,
+        principal,
     })
 }
 
@@ -202,5 +217,6 @@ fn from_alb(event: AlbTargetGroupRequest) -> Result<Request, ApiError> {
         request_id: String::new(),
         stage: None,
         source_ip,
+        principal: None,
     })
 }
