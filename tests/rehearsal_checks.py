@@ -82,6 +82,17 @@ def expected_routes():
     return out
 
 
+def protected_routes():
+    """{(METHOD, /path)} of the events with an `authorizer:` in functions.yml."""
+    with open(os.path.join(REPO, "functions.yml")) as f:
+        document = yaml.safe_load(f)
+    return {
+        (e["http"]["method"].upper(), "/" + e["http"]["path"].strip("/"))
+        for fn in document["functions"].values()
+        for e in fn.get("events") or [] if "authorizer" in e.get("http", {})
+    }
+
+
 def function_name(name):
     return f"{SERVICE}-{STAGE}-{name}"
 
@@ -222,6 +233,8 @@ def check_deployed(uri):
         want_env = {"CORS_ALLOW_ORIGINS": conf["CORS_ALLOW_ORIGINS"], "RUST_LOG": "info"}
         if name == "users":
             want_env["USERS_TABLE"] = f"{SERVICE}-{STAGE}-users"
+        if name in ("users", "authorizer"):
+            want_env |= {"AUTH_ISSUER": conf["AUTH_ISSUER"], "AUTH_AUDIENCE": conf["AUTH_AUDIENCE"]}
         check(env == want_env, f"{name}: environment {env} != {want_env}")
         role_of[name] = c["Role"].rsplit("/", 1)[1]
         print(f"# {name}: {f['Code']['ImageUri']} command {command} role {role_of[name]}")
@@ -294,6 +307,31 @@ def check_deployed(uri):
         integ = got[route]["methodIntegration"]
         check(integ["type"] == "MOCK", f"OPTIONS {route[1]}: {integ['type']}")
     print(f"# OPTIONS on {len(preflights)} paths: MOCK")
+
+    # The authorizer: one TOKEN authorizer invoking the authorizer function,
+    # on exactly the protected methods (moto 5.2.1 keeps the authorizer and
+    # each method's authorizationType and authorizerId).
+    apigw = client("apigateway")
+    authorizers = apigw.get_authorizers(restApiId=api["id"])["items"]
+    check(len(authorizers) == 1, f"authorizers {authorizers}")
+    (auth,) = authorizers
+    check((auth["type"], auth["identitySource"], auth.get("authorizerResultTtlInSeconds")) ==
+          ("TOKEN", "method.request.header.Authorization", 300), f"authorizer {auth}")
+    arn = fns["authorizer"]["Configuration"]["FunctionArn"]
+    check(f"/functions/{arn}/invocations" in auth["authorizerUri"],
+          f"authorizer {auth['authorizerUri']} does not invoke the authorizer function")
+    protected = protected_routes()
+    check(protected, "functions.yml protects no method")
+    for route, method in sorted(got.items()):
+        kind = method.get("authorizationType", "NONE")
+        if route in protected:
+            check(kind == "CUSTOM" and method.get("authorizerId") == auth["id"],
+                  f"{route}: protected, but {kind} {method.get('authorizerId')}")
+        else:
+            check(kind == "NONE" and not method.get("authorizerId"),
+                  f"{route}: public, but {kind} {method.get('authorizerId')}")
+    print(f"# authorizer {auth['name']} (TOKEN, Authorization, 300 s) on {len(protected)} methods, "
+          f"the other {len(got) - len(protected)} NONE")
     check_edge(template, conf)
 
 

@@ -23,6 +23,8 @@
 //! - [`block_on`]: async code from a synchronous test.
 //! - `bin/event.rs`: the REST v1 event builder as a command, for scripts.
 //! - `bin/panicking-function.rs`: a function whose handler panics.
+//! - `bin/dev-issuer.rs`: the local development token issuer
+//!   (`scripts/token`, `scripts/dev`), on the [`jwks`] keys and server.
 
 #![warn(missing_docs)]
 
