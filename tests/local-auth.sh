@@ -77,7 +77,7 @@ run_case "scripts/token signs with a key pair generated once under .data/ (0600)
 # functions and the issuer.
 setsid scripts/dev --port "$port" >"$WORK/dev.log" 2>&1 &
 DEV_PID=$!
-for _ in $(seq 1 300); do
+for _ in $(seq 1 900); do
   [[ "$(status GET /ping 2>/dev/null)" == 200 ]] && break
   kill -0 "$DEV_PID" 2>/dev/null || break
   sleep 1

@@ -223,8 +223,8 @@ fn drift_is_caught_and_the_readme_recipe_works() {
         (
             &routes_rs,
             &original,
-            "get(list_users)\n                .require(READ_SCOPE)\n",
-            "get(list_users)\n",
+            "get(list_users)\n                .require(READ_SCOPE)\n                .post(create_user)\n                .require(WRITE_SCOPE),",
+            "get(list_users).post(create_user),",
             "functions.yml: GET /api/v1/users of `users` is public but has an `authorizer:`",
         ),
         (
