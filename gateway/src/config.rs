@@ -132,7 +132,7 @@ pub fn load(sources: &Sources) -> Result<Api, String> {
                 sources.functions.display()
             )
         })?;
-    let endpoints = endpoints(functions)?;
+    let endpoints = endpoints(functions, &vars)?;
     if endpoints.is_empty() {
         return Err(format!(
             "{} declares no `http` events: nothing to serve",
@@ -167,7 +167,7 @@ fn binary(key: &str, entry: &Value) -> String {
         .to_owned()
 }
 
-fn endpoints(functions: &Mapping) -> Result<Vec<Endpoint>, String> {
+fn endpoints(functions: &Mapping, vars: &Vars) -> Result<Vec<Endpoint>, String> {
     let binaries: BTreeMap<String, String> = functions
         .iter()
         .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), binary(k.as_str()?, v))))
@@ -185,7 +185,7 @@ fn endpoints(functions: &Mapping) -> Result<Vec<Endpoint>, String> {
                 continue;
             };
             let context = |e: String| format!("functions.{key}: http event: {e}");
-            out.push(endpoint(key, &binaries, http).map_err(context)?);
+            out.push(endpoint(key, &binaries, http, vars).map_err(context)?);
         }
     }
     Ok(out)
@@ -195,6 +195,7 @@ fn endpoint(
     key: &str,
     binaries: &BTreeMap<String, String>,
     http: &Value,
+    vars: &Vars,
 ) -> Result<Endpoint, String> {
     // The short form `http: GET /path` as osls reads it.
     let (method, path) = match http {
@@ -236,9 +237,12 @@ fn endpoint(
         .get("authorizer")
         .map(|a| AuthorizerConfig::from_event(a, binaries))
         .transpose()?;
+    // `cors: ${self:custom.cors}` is the mapping serverless.yml holds.
     let cors = http
         .get("cors")
-        .map(|c| CorsConfig::from_event(c, &method))
+        .map(|c| vars.resolve_value(c))
+        .transpose()?
+        .map(|c| CorsConfig::from_event(&c, &method))
         .transpose()?
         .flatten();
     // osls strips one leading and one trailing slash.

@@ -162,11 +162,85 @@ pub struct RequestFacts<'a> {
 }
 
 fn yaml_text(value: &Value, vars: &Vars) -> Result<String, String> {
-    match value {
-        Value::String(s) => vars.resolve(s),
+    match evaluate(value, vars)? {
+        Value::String(s) => Ok(s),
         Value::Number(n) => Ok(n.to_string()),
         Value::Bool(b) => Ok(b.to_string()),
         _ => Err("expected a string".into()),
+    }
+}
+
+/// `value` with its osls variables resolved and the CloudFormation
+/// functions serverless.yml applies to literals (`Fn::Join`, `Fn::Select`,
+/// `Fn::Split`, as in the first-origin CORS header) evaluated as
+/// CloudFormation does; other mappings are left as they are.
+fn evaluate(value: &Value, vars: &Vars) -> Result<Value, String> {
+    let list = |arg: &Value, name: &str| -> Result<Vec<Value>, String> {
+        match evaluate(arg, vars)? {
+            Value::Sequence(items) => Ok(items),
+            _ => Err(format!("{name} takes a list")),
+        }
+    };
+    let text = |item: Option<&Value>, name: &str| -> Result<String, String> {
+        match item {
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(Value::Number(n)) => Ok(n.to_string()),
+            _ => Err(format!("{name}: expected a string")),
+        }
+    };
+    if let Value::Mapping(map) = value
+        && map.len() == 1
+        && let Some((Value::String(function), arg)) = map.iter().next()
+    {
+        match function.as_str() {
+            "Fn::Join" => {
+                let args = list(arg, function)?;
+                let separator = text(args.first(), function)?;
+                let parts = match args.get(1) {
+                    Some(Value::Sequence(parts)) => parts,
+                    _ => return Err("Fn::Join: [separator, [parts]]".into()),
+                };
+                let parts = parts
+                    .iter()
+                    .map(|p| text(Some(p), function))
+                    .collect::<Result<Vec<_>, _>>()?;
+                return Ok(Value::String(parts.join(&separator)));
+            }
+            "Fn::Select" => {
+                let args = list(arg, function)?;
+                let index: usize = text(args.first(), function)?
+                    .parse()
+                    .map_err(|_| "Fn::Select: the index is a number")?;
+                return match args.get(1) {
+                    Some(Value::Sequence(items)) => items
+                        .get(index)
+                        .cloned()
+                        .ok_or_else(|| format!("Fn::Select: no item {index}")),
+                    _ => Err("Fn::Select: [index, [items]]".into()),
+                };
+            }
+            "Fn::Split" => {
+                let args = list(arg, function)?;
+                let separator = text(args.first(), function)?;
+                let whole = text(args.get(1), function)?;
+                return Ok(Value::Sequence(
+                    whole
+                        .split(separator.as_str())
+                        .map(|p| Value::String(p.to_owned()))
+                        .collect(),
+                ));
+            }
+            _ => {}
+        }
+    }
+    match value {
+        Value::String(s) => vars.resolve(s).map(Value::String),
+        Value::Sequence(items) => items
+            .iter()
+            .map(|v| evaluate(v, vars))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Sequence),
+        other => Ok(other.clone()),
     }
 }
 
@@ -333,8 +407,31 @@ fn render(
 
 #[cfg(test)]
 mod tests {
-    use super::{GatewayError, GatewayResponses, RequestFacts};
+    use super::{GatewayError, GatewayResponses, RequestFacts, yaml_text};
     use crate::vars::Vars;
+
+    #[test]
+    fn the_cloudformation_functions_on_literals_evaluate_like_cloudformation() {
+        let cases = [
+            (
+                "{Fn::Join: ['', [\"'\", {Fn::Select: [0, {Fn::Split: [',', 'https://a.example,https://b.example']}]}, \"'\"]]}",
+                Some("'https://a.example'"),
+            ),
+            ("{Fn::Join: ['-', [a, b]]}", Some("a-b")),
+            ("{Fn::Select: [2, [a, b]]}", None),
+            ("{Fn::Split: [',', 'a,b']}", None),
+            ("{Fn::GetAtt: [A, Arn]}", None),
+            ("'plain'", Some("plain")),
+        ];
+        for (yaml, expected) in cases {
+            let value: serde_yaml_ng::Value = serde_yaml_ng::from_str(yaml).unwrap_or_default();
+            assert_eq!(
+                yaml_text(&value, &Vars::default()).ok().as_deref(),
+                expected,
+                "{yaml}"
+            );
+        }
+    }
 
     fn facts() -> RequestFacts<'static> {
         RequestFacts {

@@ -90,6 +90,51 @@ impl Vars {
 }
 
 impl Vars {
+    /// An event setting with its variables resolved: a string that is one
+    /// `${self:path}` naming a mapping or a list becomes that value (as
+    /// `cors: ${self:custom.cors}` does in osls); other strings are
+    /// resolved as text; mappings and lists, entry by entry.
+    pub fn resolve_value(&self, value: &Value) -> Result<Value, String> {
+        self.resolve_value_at(value, 0)
+    }
+
+    fn resolve_value_at(&self, value: &Value, depth: usize) -> Result<Value, String> {
+        if depth > MAX_DEPTH {
+            return Err("variables nested too deep (a self-reference?)".into());
+        }
+        match value {
+            Value::String(text) => {
+                let whole = text
+                    .strip_prefix("${self:")
+                    .and_then(|rest| rest.strip_suffix('}'))
+                    .filter(|path| !path.contains(['$', ',', '{', '}']));
+                if let Some(path) = whole {
+                    let mut found = &self.document;
+                    for key in path.split('.') {
+                        found = found
+                            .get(key)
+                            .ok_or_else(|| format!("cannot resolve `{text}`"))?;
+                    }
+                    if matches!(found, Value::Mapping(_) | Value::Sequence(_)) {
+                        return self.resolve_value_at(found, depth + 1);
+                    }
+                }
+                self.resolve(text).map(Value::String)
+            }
+            Value::Mapping(map) => map
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), self.resolve_value_at(v, depth + 1)?)))
+                .collect::<Result<serde_yaml_ng::Mapping, String>>()
+                .map(Value::Mapping),
+            Value::Sequence(items) => items
+                .iter()
+                .map(|v| self.resolve_value_at(v, depth + 1))
+                .collect::<Result<Vec<_>, String>>()
+                .map(Value::Sequence),
+            other => Ok(other.clone()),
+        }
+    }
+
     /// `self:a.b.c`: the value at that path of `serverless.yml`, resolved in turn.
     fn lookup(&self, path: &str, depth: usize) -> Result<Option<String>, String> {
         let mut value = &self.document;
@@ -187,6 +232,28 @@ mod tests {
         ];
         for (text, expected) in cases {
             assert_eq!(vars.resolve(text).ok().as_deref(), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_self_reference_to_a_mapping_is_that_mapping() {
+        let vars = Vars {
+            document: serde_yaml_ng::from_str(
+                "{custom: {cors: {origin: '${self:custom.o}', maxAge: 600, headers: [A]}, o: '*'}}",
+            )
+            .unwrap_or_default(),
+            ..Vars::default()
+        };
+        let cases = [
+            ("${self:custom.cors}", Some("{origin: '*', maxAge: 600, headers: [A]}")),
+            ("true", Some("true")),
+            ("${self:custom.o}", Some("'*'")),
+            ("${self:custom.nothing}", None),
+        ];
+        for (text, expected) in cases {
+            let value: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).unwrap_or_default();
+            let want = expected.map(|e| serde_yaml_ng::from_str::<serde_yaml_ng::Value>(e).unwrap_or_default());
+            assert_eq!(vars.resolve_value(&value).ok(), want, "{text}");
         }
     }
 }
