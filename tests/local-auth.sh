@@ -143,9 +143,10 @@ case_scope() {
   code="$(status POST /api/v1/users -H "Authorization: Bearer $(cat "$WORK/read-token")" \
     -H 'content-type: application/json' -d '{"name":"Bob","email":"bob@example.com"}')"
   [[ "$code" == 403 ]] || fail "POST with users:read only: $code $(cat "$WORK/body")"
+  cp "$WORK/body" "$WORK/refused"
   code="$(status GET /api/v1/users -H "Authorization: Bearer $(cat "$WORK/read-token")")"
   [[ "$code" == 200 ]] || fail "GET with users:read: $code"
-  echo "# users:read only: GET 200, POST 403 $(cat "$WORK/body")"
+  echo "# users:read only: GET 200, POST 403 $(cat "$WORK/refused")"
 }
 run_case "a token without the route's scope: 403" case_scope
 
