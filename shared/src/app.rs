@@ -155,7 +155,9 @@ impl<S: Send + Sync + 'static> App<S> {
             Some(principal) if principal.has_scope(scope) => Ok(()),
             Some(principal) => {
                 tracing::info!(subject = principal.subject, scope, "missing scope");
-                Err(ApiError::Forbidden(format!("this operation requires the scope {scope}")))
+                Err(ApiError::Forbidden(format!(
+                    "this operation requires the scope {scope}"
+                )))
             }
             None => Err(unauthorized()),
         }
@@ -190,7 +192,9 @@ impl<S: Send + Sync + 'static> App<S> {
     /// API Gateway verified get in.
     #[cfg(not(feature = "auth"))]
     async fn authenticate(&self, _request: &Request) -> Result<Principal, ApiError> {
-        tracing::warn!("a protected route without authorizer context, built without `auth`: refused");
+        tracing::warn!(
+            "a protected route without authorizer context, built without `auth`: refused"
+        );
         Err(unauthorized())
     }
 }
@@ -304,12 +308,16 @@ where
     crate::logging::init();
     check_lambda_environment()?;
     let config = Config::from_env(defaults)?;
+    #[cfg(feature = "auth")]
+    let verifier = verifier_from_env().inspect_err(|error| {
+        tracing::error!(%error, "start-up failed");
+    })?;
     let state = init().await.inspect_err(|error| {
         tracing::error!(%error, "start-up failed");
     })?;
     let app = App::new(router, state, config);
     #[cfg(feature = "auth")]
-    let app = match verifier_from_env()? {
+    let app = match verifier {
         Some(verifier) => app.with_verifier(verifier),
         None => app,
     };

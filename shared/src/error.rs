@@ -130,7 +130,9 @@ impl ApiError {
         let status = self.status();
         let message = self.message();
         let header = match self {
-            Self::Unavailable(_) => Some((http::header::RETRY_AFTER, RETRY_AFTER_SECONDS.to_string())),
+            Self::Unavailable(_) => {
+                Some((http::header::RETRY_AFTER, RETRY_AFTER_SECONDS.to_string()))
+            }
             Self::Unauthorized(_) => Some((http::header::WWW_AUTHENTICATE, "Bearer".to_owned())),
             _ => None,
         };

@@ -465,4 +465,91 @@ mod tests {
             assert_eq!(response.body, Body::Empty);
         }
     }
+
+    async fn ok(_request: Request, _state: Arc<()>) -> HandlerResult {
+        Ok(Response::no_content())
+    }
+
+    fn protected() -> Router<()> {
+        let items = Router::new()
+            .route(
+                "/",
+                get(ok)
+                    .require("items:read")
+                    .post(ok)
+                    .require("items:write"),
+            )
+            .route("/{id}", get(ok).put(ok).require("items:write").delete(ok));
+        Router::new()
+            .route("/ping", get(ok))
+            .nest("/api/v1/items", items)
+    }
+
+    #[test]
+    fn each_method_requires_the_scope_declared_after_it() {
+        let router = protected();
+        let cases = [
+            (Method::GET, "/api/v1/items", Some("items:read")),
+            (Method::GET, "/api/v1/items/", Some("items:read")),
+            (Method::HEAD, "/api/v1/items", Some("items:read")),
+            (Method::POST, "/api/v1/items", Some("items:write")),
+            // `require` covers every method before it that has none yet.
+            (Method::GET, "/api/v1/items/7", Some("items:write")),
+            (Method::HEAD, "/api/v1/items/7", Some("items:write")),
+            (Method::PUT, "/api/v1/items/7", Some("items:write")),
+            // Registered after the last `require`: public.
+            (Method::DELETE, "/api/v1/items/7", None),
+            (Method::GET, "/ping", None),
+            (Method::HEAD, "/ping", None),
+            // What routing answers itself: preflight, 405, 404.
+            (Method::OPTIONS, "/api/v1/items", None),
+            (Method::PATCH, "/api/v1/items", None),
+            (Method::DELETE, "/api/v1/items", None),
+            (Method::GET, "/api/v1/nothing", None),
+            (Method::GET, "/api/v1/items/7/more", None),
+        ];
+        for (method, path, scope) in cases {
+            assert_eq!(
+                router.required_scope(&method, path),
+                scope,
+                "{method} {path}"
+            );
+        }
+    }
+
+    #[test]
+    fn routes_list_the_scope_of_each_protected_method() {
+        let scopes: Vec<(String, Vec<(String, String)>)> = protected()
+            .routes()
+            .into_iter()
+            .map(|r| (r.path, r.scopes.into_iter().collect()))
+            .collect();
+        let pair = |m: &str, s: &str| (m.to_owned(), s.to_owned());
+        assert_eq!(
+            scopes,
+            vec![
+                ("/ping".to_owned(), vec![]),
+                (
+                    "/api/v1/items".to_owned(),
+                    vec![pair("GET", "items:read"), pair("POST", "items:write")]
+                ),
+                (
+                    "/api/v1/items/{id}".to_owned(),
+                    vec![pair("GET", "items:write"), pair("PUT", "items:write")]
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "must be one word")]
+    fn a_scope_is_one_word() {
+        let _ = get::<(), _, _>(ok).require("users:read users:write");
+    }
+
+    #[test]
+    #[should_panic(expected = "follows no method without a scope")]
+    fn require_protects_some_method() {
+        let _ = get::<(), _, _>(ok).require("a").require("b");
+    }
 }

@@ -7,7 +7,8 @@
 //! holds every scope of the API ([`Caller::full`]), as the authorizer
 //! context API Gateway adds once it has verified a token: REST's Lambda
 //! authorizer context, HTTP API's JWT claims. [`Shape::event_as`] sends
-//! another caller, or none.
+//! another caller, or none. [`function_url`] events carry no authorizer
+//! context: their caller is the bearer token, if any.
 
 use serde_json::{Value, json};
 
@@ -276,6 +277,51 @@ fn decode(raw: &str) -> String {
     percent_encoding::percent_decode_str(&raw.replace('+', " "))
         .decode_utf8_lossy()
         .into_owned()
+}
+
+/// AWS's Function URL request example (payload 2.0, its own domain, an
+/// IAM `authorizer` and no API Gateway one).
+const FUNCTION_URL_EVENT: &str =
+    include_str!("../../shared/tests/fixtures/function-url-aws-example.json");
+
+/// A Function URL event for `method path` with exactly `headers` (and the
+/// URL's `host`): AWS's example with the request replaced. It passes no
+/// authorizer, so a protected route needs a bearer token the function
+/// verifies itself.
+pub fn function_url(
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Value {
+    let (path, query) = split_query(path);
+    let mut event: Value =
+        serde_json::from_str(FUNCTION_URL_EVENT).expect("the Function URL example is JSON");
+    let host = event["requestContext"]["domainName"].clone();
+    let mut header_map = serde_json::Map::new();
+    header_map.insert("host".into(), host);
+    for (name, value) in headers {
+        header_map.insert(name.to_ascii_lowercase(), json!(value));
+    }
+    let mut single = serde_json::Map::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        single.insert(decode(key), json!(decode(value)));
+    }
+    event["rawPath"] = json!(path);
+    event["rawQueryString"] = json!(query);
+    event["queryStringParameters"] = if single.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(single)
+    };
+    event["headers"] = Value::Object(header_map);
+    event["cookies"] = Value::Null;
+    event["requestContext"]["http"]["method"] = json!(method);
+    event["requestContext"]["http"]["path"] = json!(path);
+    event["body"] = body.map_or(Value::Null, |b| json!(b));
+    event["isBase64Encoded"] = json!(false);
+    event
 }
 
 /// An HTTP API v2 event as cargo-lambda's watcher builds it (`$default` stage).

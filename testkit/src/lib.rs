@@ -9,7 +9,8 @@
 //!   function binaries polling it (`process`).
 //! - [`events`]: REST v1 and HTTP API v2 events built from real payloads
 //!   (the one REST v1 builder; `cargo run -p testkit --bin event` prints one),
-//!   from a [`Caller`] (by default one with every scope).
+//!   from a [`Caller`] (by default one with every scope), and Function URL
+//!   events ([`events::function_url`]), which carry no authorizer context.
 //! - [`HttpReply`]: a function's answer, whatever the event shape (`reply`).
 //! - `wire`: the one HTTP POST to the emulator (plain socket, with a deadline).
 //! - [`require_tool`]: skip on a laptop without a tool, fail under CI.

@@ -16,6 +16,10 @@
 //! so an `authorizer` in their events proves nothing and is ignored. A
 //! context without a usable subject gives no principal: the function then
 //! verifies the bearer token itself, or refuses.
+//!
+//! API Gateway hands claims over as strings: Cognito's `cognito:groups`
+//! arrives as `"a,b"` (REST) or `"[a b]"` (HTTP API), and is read back
+//! into the list it was in the token before it grants scopes.
 
 use std::collections::HashMap;
 
@@ -62,10 +66,8 @@ pub(super) fn http_api(authorizer: Option<&ApiGatewayRequestAuthorizer>) -> Opti
 /// A Lambda authorizer's context: `sub` (else REST's `principalId`) and
 /// `scope`, every field kept as a claim.
 fn lambda_context(fields: &HashMap<String, Value>) -> Option<Principal> {
-    let mut claims: Map<String, Value> = fields
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let mut claims: Map<String, Value> =
+        fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     if !claims.contains_key("sub")
         && let Some(id) = claims.get("principalId").cloned()
     {
@@ -74,10 +76,53 @@ fn lambda_context(fields: &HashMap<String, Value>) -> Option<Principal> {
     from_claims(claims)
 }
 
-fn from_claims(claims: Map<String, Value>) -> Option<Principal> {
+/// The claims' principal; `None` (logged) without a usable subject.
+fn from_claims(mut claims: Map<String, Value>) -> Option<Principal> {
+    if let Some(Value::String(groups)) = claims.get(GROUPS_CLAIM) {
+        let groups = groups_list(groups);
+        claims.insert(GROUPS_CLAIM.into(), groups);
+    }
     Principal::from_claims(claims)
         .inspect_err(|error| {
             tracing::warn!(%error, "authorizer context without a usable subject: ignored");
         })
         .ok()
+}
+
+/// Cognito's user-pool groups, which grant scopes too.
+const GROUPS_CLAIM: &str = "cognito:groups";
+
+/// A stringified list of groups (`"a,b"`, `"[a b]"`, `"a"`) as a JSON array.
+fn groups_list(groups: &str) -> Value {
+    let inner = groups
+        .trim()
+        .strip_prefix('[')
+        .and_then(|g| g.strip_suffix(']'))
+        .unwrap_or(groups);
+    inner
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|g| !g.is_empty())
+        .map(|g| Value::String(g.to_owned()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stringified_groups_are_read_back_into_a_list() {
+        let cases: [(&str, &[&str]); 6] = [
+            ("admins", &["admins"]),
+            ("admins,users:read", &["admins", "users:read"]),
+            ("[admins users:read]", &["admins", "users:read"]),
+            ("[admins]", &["admins"]),
+            ("", &[]),
+            ("[]", &[]),
+        ];
+        for (groups, expected) in cases {
+            let expected: Vec<Value> = expected.iter().map(|g| Value::from(*g)).collect();
+            assert_eq!(groups_list(groups), Value::Array(expected), "{groups}");
+        }
+    }
 }
