@@ -245,14 +245,18 @@ mod tests {
             ..Vars::default()
         };
         let cases = [
-            ("${self:custom.cors}", Some("{origin: '*', maxAge: 600, headers: [A]}")),
+            (
+                "${self:custom.cors}",
+                Some("{origin: '*', maxAge: 600, headers: [A]}"),
+            ),
             ("true", Some("true")),
             ("${self:custom.o}", Some("'*'")),
             ("${self:custom.nothing}", None),
         ];
         for (text, expected) in cases {
             let value: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).unwrap_or_default();
-            let want = expected.map(|e| serde_yaml_ng::from_str::<serde_yaml_ng::Value>(e).unwrap_or_default());
+            let want = expected
+                .map(|e| serde_yaml_ng::from_str::<serde_yaml_ng::Value>(e).unwrap_or_default());
             assert_eq!(vars.resolve_value(&value).ok(), want, "{text}");
         }
     }

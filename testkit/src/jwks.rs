@@ -71,7 +71,10 @@ impl SigningKey {
     pub fn generate_ec_pkcs8() -> Vec<u8> {
         let pair =
             EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).expect("EC key generation");
-        pair.to_pkcs8v1().expect("EC key as PKCS#8").as_ref().to_vec()
+        pair.to_pkcs8v1()
+            .expect("EC key as PKCS#8")
+            .as_ref()
+            .to_vec()
     }
 
     /// The ES256 key of a PKCS#8 DER EC P-256 private key.

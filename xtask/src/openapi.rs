@@ -114,10 +114,7 @@ fn secure(paths: &mut Map<String, Value>, functions: &[Function]) -> Result<bool
                             route.path
                         )
                     })?;
-                operation.insert(
-                    "security".into(),
-                    serde_json::json!([{ SCHEME: [scope] }]),
-                );
+                operation.insert("security".into(), serde_json::json!([{ SCHEME: [scope] }]));
                 let responses = operation
                     .entry("responses")
                     .or_insert_with(|| Value::Object(Map::new()));
@@ -256,7 +253,11 @@ mod tests {
             ),
             function(
                 "users",
-                vec![route("/u", &["GET", "POST"], &[("GET", "u:read"), ("POST", "u:write")])],
+                vec![route(
+                    "/u",
+                    &["GET", "POST"],
+                    &[("GET", "u:read"), ("POST", "u:write")],
+                )],
                 serde_json::json!({ "/u": { "get": ok, "post": ok } }),
             ),
         ];
@@ -292,7 +293,10 @@ mod tests {
                             "{method} {path} {status}"
                         );
                     }
-                    assert!(responses.get("200").is_some(), "{method} {path} kept its answers");
+                    assert!(
+                        responses.get("200").is_some(),
+                        "{method} {path} kept its answers"
+                    );
                 }
             }
         }

@@ -57,7 +57,13 @@ fn parse(args: &[String]) -> Result<Args, String> {
             "--scope" => out.scope = Some(value.clone()),
             "--sub" => out.sub = Some(value.clone()),
             "--ttl" => {
-                out.ttl = Some(value.parse().ok().filter(|t| *t > 0).ok_or_else(|| number("a number of seconds"))?)
+                out.ttl = Some(
+                    value
+                        .parse()
+                        .ok()
+                        .filter(|t| *t > 0)
+                        .ok_or_else(|| number("a number of seconds"))?,
+                )
             }
             other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
         }
@@ -100,7 +106,8 @@ fn key(dir: &Path) -> Result<SigningKey, String> {
         Err(e) => return Err(format!("{}: {e}", path.display())),
     };
     // The kid of the key, before the key itself (which needs it).
-    let probe = SigningKey::ec_from_pkcs8("", &pkcs8).map_err(|e| format!("{}: {e}", path.display()))?;
+    let probe =
+        SigningKey::ec_from_pkcs8("", &pkcs8).map_err(|e| format!("{}: {e}", path.display()))?;
     let hash = digest(&SHA256, probe.public_key_der());
     let kid = URL_SAFE_NO_PAD.encode(&hash.as_ref()[..12]);
     SigningKey::ec_from_pkcs8(&kid, &pkcs8)
@@ -109,7 +116,11 @@ fn key(dir: &Path) -> Result<SigningKey, String> {
 fn run(args: &[String]) -> Result<(), String> {
     let (command, rest) = args.split_first().ok_or(USAGE)?;
     let args = parse(rest)?;
-    let dir = || args.dir.clone().ok_or(format!("--dir is required\n{USAGE}"));
+    let dir = || {
+        args.dir
+            .clone()
+            .ok_or(format!("--dir is required\n{USAGE}"))
+    };
     let port = || args.port.ok_or(format!("--port is required\n{USAGE}"));
     match command.as_str() {
         "token" => {
@@ -139,7 +150,11 @@ fn run(args: &[String]) -> Result<(), String> {
             let port = port()?;
             let server = JwksServer::serving_on(port, jwks(&[&key]))
                 .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
-            eprintln!("dev-issuer: JWKS on {} (kid {})", server.jwks_url(), key.kid());
+            eprintln!(
+                "dev-issuer: JWKS on {} (kid {})",
+                server.jwks_url(),
+                key.kid()
+            );
             loop {
                 std::thread::park();
             }

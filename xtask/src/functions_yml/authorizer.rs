@@ -68,7 +68,9 @@ mod tests {
     #[test]
     fn exactly_the_protected_events_have_the_generated_authorizer() {
         let generated = yaml(&event_yaml())["authorizer"].clone();
-        let other_ttl = yaml("{name: authorizer, type: token, identitySource: method.request.header.Authorization, resultTtlInSeconds: 0}");
+        let other_ttl = yaml(
+            "{name: authorizer, type: token, identitySource: method.request.header.Authorization, resultTtlInSeconds: 0}",
+        );
         let by_name = yaml("authorizer");
         let route = ("/api/v1/users", "GET", "users");
         let cases: [(Option<&str>, Option<&Value>, Option<&str>); 6] = [
@@ -77,12 +79,16 @@ mod tests {
             (
                 Some("users:read"),
                 None,
-                Some("functions.yml: GET /api/v1/users of `users` requires `users:read` but has no `authorizer:`"),
+                Some(
+                    "functions.yml: GET /api/v1/users of `users` requires `users:read` but has no `authorizer:`",
+                ),
             ),
             (
                 None,
                 Some(&generated),
-                Some("functions.yml: GET /api/v1/users of `users` is public but has an `authorizer:`"),
+                Some(
+                    "functions.yml: GET /api/v1/users of `users` is public but has an `authorizer:`",
+                ),
             ),
             (
                 Some("users:read"),
@@ -100,7 +106,9 @@ mod tests {
             match (expected, &found) {
                 (None, None) => {}
                 (Some(want), Some(got)) if got.contains(want) => {}
-                _ => panic!("scope {scope:?}, authorizer {authorizer:?}: expected {expected:?}, found {found:?}"),
+                _ => panic!(
+                    "scope {scope:?}, authorizer {authorizer:?}: expected {expected:?}, found {found:?}"
+                ),
             }
         }
     }
