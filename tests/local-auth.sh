@@ -88,6 +88,7 @@ if [[ "$(status GET /ping)" != 200 ]]; then
 fi
 
 case_banner() {
+  # shellcheck disable=SC2016 # the banner's literal $(...), not for bash
   grep -qF 'token=$(scripts/token --scope "users:read users:write" --sub ada)' "$WORK/dev.log" ||
     fail "the banner shows no token"
   grep -qF "curl -H \"Authorization: Bearer \$token\" $base/api/v1/users" "$WORK/dev.log" ||
