@@ -11,6 +11,11 @@ macro_rules! fixture {
     };
 }
 
+/// A fixture: its name and its text.
+type Fixture = (&'static str, &'static str);
+/// A principal as expected: its subject and scopes.
+type Expected = Option<(&'static str, &'static [&'static str])>;
+
 /// The principal `payload` gives: its subject and scopes, or `None`.
 fn principal(name: &str, payload: &str) -> Option<(String, Vec<String>)> {
     let (_, request) = adapt(payload, "invocation").unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -20,7 +25,7 @@ fn principal(name: &str, payload: &str) -> Option<(String, Vec<String>)> {
 
 #[test]
 fn the_principal_of_each_source() {
-    let cases: Vec<((&str, &str), Option<(&str, &[&str])>)> = vec![
+    let cases: Vec<(Fixture, Expected)> = vec![
         // REST, Lambda authorizer: `principalId` beside its `context`.
         (
             fixture!("rest-v1-lambda-authorizer.json"),

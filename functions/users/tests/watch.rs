@@ -49,7 +49,7 @@ fn get(port: u16, path: &str, token: &str) -> std::io::Result<(String, String)> 
     stream.set_read_timeout(Some(Duration::from_secs(120)))?;
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\nauthorization: Bearer {token}\r\n         connection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\nauthorization: Bearer {token}\r\nconnection: close\r\n\r\n"
     )?;
     let mut response = String::new();
     stream.read_to_string(&mut response)?;
