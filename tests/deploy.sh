@@ -51,6 +51,7 @@ osls_offline() {
   while [[ "${1:-}" == [A-Z]*=* ]]; do vars+=("$1"); shift; done
   (cd "$dir" && env -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
     -u AWS_SESSION_TOKEN -u AWS_REGION -u AWS_DEFAULT_REGION -u ARCH -u CORS_ALLOW_ORIGINS \
+    -u AUTH_ISSUER -u AUTH_AUDIENCE \
     AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null "${vars[@]}" \
     "${NONET[@]}" "$OSLS" "$@")
 }
@@ -101,11 +102,13 @@ EOF
     -e 's/^AWS_REGION=.*/AWS_REGION=eu-central-1/' \
     -e 's#^ECR_REPOSITORY=.*#ECR_REPOSITORY=team/api#' \
     -e 's/^ARCH=.*/ARCH=arm64/' -e 's/^# RUST_IMAGE=.*/RUST_IMAGE=rust:1-slim/' \
+    -e 's#^AUTH_ISSUER=.*#AUTH_ISSUER=https://issuer.example/#' -e 's/^AUTH_AUDIENCE=.*/AUTH_AUDIENCE=api/' \
     "$1/deploy.env.example" >"$1/deploy.env"
 }
 
 with_stubs() {
   env -u DEPLOY_ENV -u FUNCTIONS_FILE -u AWS_PROFILE -u STAGE -u ARCH -u RUST_IMAGE -u BASE_IMAGE \
+    -u AUTH_ISSUER -u AUTH_AUDIENCE \
     PATH="$WORK/bin:$PATH" STUB_LOG="$WORK/stub.log" STUB_DIGEST="$FAKE_DIGEST" STUB_ACCOUNT=210987654321 "$@"
 }
 
@@ -158,6 +161,8 @@ case_environment() {
   check_template "$TPL" name-prefix rust-lambda-api-dev-
 }
 
+case_auth() { check_template "$TPL" auth; }
+
 case_table() { check_template "$TPL" table rust-lambda-api-dev-users "$PKG/serverless.yml"; }
 case_iam() { check_template "$TPL" iam rust-lambda-api-dev-eu-west-1-usersRole; }
 
@@ -177,6 +182,10 @@ case_checks_bite() {
     expect_fail 'FAIL: ' check_template "$(mutate "$TPL" "$m")" iam rust-lambda-api-dev-eu-west-1-usersRole
   done
   expect_fail 'FAIL: health: environment' check_template "$(mutate "$TPL" health-env)" environment
+  expect_fail 'public, but AuthorizationType CUSTOM' check_template "$(mutate "$TPL" public-custom)" auth
+  expect_fail 'protected, but AuthorizationType NONE' check_template "$(mutate "$TPL" protected-none)" auth
+  expect_fail 'authorizer permission' check_template "$(mutate "$TPL" authorizer-anyone)" auth
+  expect_fail 'grants more than logs' check_template "$(mutate "$TPL" authorizer-role)" auth
   for m in provisioned key-swap gsi no-pitr no-retain; do
     expect_fail 'FAIL: UsersTable' check_template "$(mutate "$TPL" "$m")" table \
       rust-lambda-api-dev-users "$PKG/serverless.yml"
@@ -332,6 +341,18 @@ case_deploy_stubbed() {
   [[ ! -s "$WORK/stub.log" ]] || fail "osls ran despite a bad functions.yml"
   with_stubs "$dir/scripts/set-image-digest" --file "$dir/functions.yml" \
     210987654321.dkr.ecr.eu-central-1.amazonaws.com/team/api "$FAKE_DIGEST"
+  # Fail closed: no issuer, no deploy (of the stack or of one function).
+  cp "$dir/deploy.env" "$dir/deploy.env.full"
+  sed -i 's/^AUTH_ISSUER=.*/AUTH_ISSUER=/' "$dir/deploy.env"
+  expect_fail 'AUTH_ISSUER is not set' with_stubs "$dir/scripts/deploy"
+  expect_fail 'AUTH_ISSUER is not set' with_stubs "$dir/scripts/deploy" -f users
+  sed -i 's#^AUTH_ISSUER=.*#AUTH_ISSUER=http://issuer.example#' "$dir/deploy.env"
+  expect_fail "AUTH_ISSUER must be the issuer's https URL" with_stubs "$dir/scripts/deploy"
+  cp "$dir/deploy.env.full" "$dir/deploy.env"
+  sed -i 's/^AUTH_AUDIENCE=.*/AUTH_AUDIENCE=/' "$dir/deploy.env"
+  expect_fail 'AUTH_AUDIENCE is not set' with_stubs "$dir/scripts/deploy"
+  cp "$dir/deploy.env.full" "$dir/deploy.env"
+  [[ ! -s "$WORK/stub.log" ]] || fail "osls ran without the issuer settings"
   with_stubs "$dir/scripts/deploy"
   with_stubs "$dir/scripts/deploy" --stage prod -- --verbose
   with_stubs "$dir/scripts/deploy" -f users
@@ -351,9 +372,10 @@ run_case "template: each function is an image with its own command" case_images
 run_case "template: API Gateway REST method for every route, no HEAD" case_routes
 run_case "template: OPTIONS method (CORS) on every path" case_cors
 run_case "template: function environment (USERS_TABLE on users only) and names" case_environment
+run_case "template: protected methods CUSTOM (TOKEN authorizer), public NONE; authorizer invoked by API Gateway only, logs-only role" case_auth
 run_case "template: UsersTable on demand, pk HASH + sk RANGE as in serverless.yml, retained" case_table
 run_case "template: only users' role has DynamoDB, exactly its 5 actions on the table ARN" case_iam
-run_case "the table, IAM and environment checks catch a broken or widened template" case_checks_bite
+run_case "the table, IAM, environment and auth checks catch a broken or widened template" case_checks_bite
 run_case "config: Lambda tracing, stage left to CloudFormation, default region" case_metrics
 run_case "cfn-lint passes on the generated templates" case_cfn_lint
 run_case "ARCH, AWS_REGION and --stage from the environment reach the template" case_arch_stage
@@ -364,7 +386,7 @@ run_case "set-image-digest: explicit digest, --file, idempotent" case_digest_arg
 run_case "set-image-digest: rejects bad digests and leaves the file alone" case_digest_rejects_bad_input
 run_case "build-push: platform, build args, push, digest written (stub docker)" case_build_push_stubbed
 run_case "ecr-login: creates repo only when missing, logs in (stub aws)" case_ecr_login_stubbed
-run_case "deploy: refuses unpinned images, runs osls deploy (stub osls)" case_deploy_stubbed
+run_case "deploy: refuses unpinned images and missing AUTH_*, runs osls deploy (stub osls)" case_deploy_stubbed
 run_case "the real serverless.yml and functions.yml were not modified" case_untouched
 
 summary

@@ -31,24 +31,36 @@ def as_list(v):
 
 def expected_routes(functions_yml):
     """{function: {/path: [METHOD]}} from a functions.yml."""
+    return read_functions_yml(functions_yml)[0]
+
+
+def read_functions_yml(functions_yml):
+    """({function: {/path: [METHOD]}}, {(METHOD, /path): authorizer function})
+    from a functions.yml; the second holds the events with an `authorizer:`
+    (`cargo xtask routes --check` ties them to the routers' scopes)."""
     with open(functions_yml) as f:
         document = yaml.safe_load(f)
-    out = {}
+    out, protected = {}, {}
     for name, fn in document["functions"].items():
         paths = out.setdefault(name, {})
         for event in fn.get("events") or []:
             http = event.get("http")
             if http:
-                paths.setdefault("/" + http["path"].strip("/"), []).append(http["method"].upper())
-    return out
+                path, method = "/" + http["path"].strip("/"), http["method"].upper()
+                paths.setdefault(path, []).append(method)
+                if "authorizer" in http:
+                    auth = http["authorizer"]
+                    protected[(method, path)] = auth if isinstance(auth, str) else auth["name"]
+    return out, protected
 
 
 class Template:
     """The resources of one template, and the routes expected of it."""
 
-    def __init__(self, resources, expected):
+    def __init__(self, resources, expected, protected=None):
         self.res = resources
         self.expected = expected
+        self.protected = protected or {}
 
     def of_type(self, type_):
         return {k: v for k, v in self.res.items() if v["Type"] == type_}
@@ -137,7 +149,12 @@ def check_environment(t):
     # USERS_TABLE only where the table is used; USERS_DB_PATH (embedded
     # SQLite) has no place in Lambda any more.
     common = {"CORS_ALLOW_ORIGINS": "*", "RUST_LOG": "info"}
-    wants = {"users": {**common, "USERS_TABLE": {"Ref": "UsersTable"}}}
+    # The issuer settings (empty offline: deploy.env is not read here) go to
+    # the authorizer and to users (which verifies tokens itself when an event
+    # has no authorizer context), nowhere else.
+    auth = {"AUTH_ISSUER": "", "AUTH_AUDIENCE": ""}
+    wants = {"users": {**common, "USERS_TABLE": {"Ref": "UsersTable"}, **auth},
+             "authorizer": {**common, **auth}}
     for name, (_, p) in functions().items():
         env = p.get("Environment", {}).get("Variables", {})
         if env != wants.get(name, common):
@@ -277,6 +294,60 @@ def check_iam(t, role_name):
     print(f"UsersRole {role_name}: {', '.join(sorted(got))} on UsersTable only")
 
 
+def check_auth(t, authorizer="authorizer"):
+    """Protected methods (an `authorizer:` in functions.yml) are CUSTOM with
+    the TOKEN authorizer; every other method is NONE. The authorizer function
+    may be invoked by API Gateway only, and its role is logs (and the X-Ray
+    trace writes every function has) only."""
+    res, of_type, functions, routes = t.res, t.of_type, t.functions, t.routes
+    fns = functions()
+    if authorizer not in fns:
+        fail(f"no {authorizer} function")
+    lid, props = fns[authorizer]
+    authorizers = of_type("AWS::ApiGateway::Authorizer")
+    if len(authorizers) != 1:
+        fail(f"authorizers {sorted(authorizers)}: want exactly one")
+    (auth_id, auth), = authorizers.items()
+    a = auth["Properties"]
+    if (a.get("Type"), a.get("IdentitySource"), a.get("AuthorizerResultTtlInSeconds")) != (
+            "TOKEN", "method.request.header.Authorization", 300):
+        fail(f"{auth_id}: {a}")
+    if f'"{lid}"' not in json.dumps(a.get("AuthorizerUri")):
+        fail(f"{auth_id}: AuthorizerUri {a.get('AuthorizerUri')} does not invoke {authorizer}")
+    if not t.protected:
+        fail("functions.yml protects no method")
+    for (method, path), p in sorted(routes().items()):
+        kind = p.get("AuthorizationType", "NONE")
+        if (method, path) in t.protected:
+            if kind != "CUSTOM" or p.get("AuthorizerId") != {"Ref": auth_id}:
+                fail(f"{method} {path}: protected, but AuthorizationType {kind} AuthorizerId {p.get('AuthorizerId')}")
+        elif kind != "NONE" or "AuthorizerId" in p:
+            fail(f"{method} {path}: public, but AuthorizationType {kind} AuthorizerId {p.get('AuthorizerId')}")
+        print(f"{method:7} {path}: {kind}")
+    permissions = [r["Properties"] for r in of_type("AWS::Lambda::Permission").values()
+                   if f'"{lid}"' in json.dumps(r["Properties"].get("FunctionName"))]
+    if not permissions:
+        fail(f"no Lambda permission lets API Gateway invoke {authorizer}")
+    for p in permissions:
+        if (p.get("Principal"), p.get("Action")) != ("apigateway.amazonaws.com", "lambda:InvokeFunction"):
+            fail(f"{authorizer} permission: {p}")
+        if "ApiGatewayRestApi" not in json.dumps(p.get("SourceArn")):
+            fail(f"{authorizer} permission not limited to this API: SourceArn {p.get('SourceArn')}")
+    role = props.get("Role", {}).get("Fn::GetAtt", [None])[0]
+    if role not in res:
+        fail(f"{authorizer}: role {props.get('Role')} is not a role of the template")
+    xray = {"xray:puttracesegments", "xray:puttelemetryrecords"}
+    for pol in res[role]["Properties"].get("Policies", []):
+        for st in as_list(pol["PolicyDocument"]["Statement"]):
+            actions = {a.lower() for a in as_list(st.get("Action", []))}
+            if "NotAction" in st or any(not (a.startswith("logs:") or a in xray) for a in actions):
+                fail(f"{authorizer}: role {role} grants more than logs: {st}")
+    if res[role]["Properties"].get("ManagedPolicyArns"):
+        fail(f"{authorizer}: role {role} has managed policies")
+    print(f"{authorizer}: {len(t.protected)} methods behind {auth_id} (TOKEN, Authorization, 300 s); "
+          f"invoked by apigateway.amazonaws.com only; role {role} logs only")
+
+
 def check_name_prefix(t, prefix):
     """Every function name starts with PREFIX."""
     functions = t.functions
@@ -292,6 +363,7 @@ CHECKS = {
     "table": check_table,
     "iam": check_iam,
     "name-prefix": check_name_prefix,
+    "auth": check_auth,
 }
 
 
@@ -335,6 +407,23 @@ def mutate(t, what):
         del table["PointInTimeRecoverySpecification"]
     elif what == "no-retain":
         del res["UsersTable"]["DeletionPolicy"]
+    elif what in ("public-custom", "protected-none"):
+        methods = {(m["Properties"]["HttpMethod"], lid): m["Properties"]
+                   for lid, m in res.items() if m["Type"] == "AWS::ApiGateway::Method"}
+        auth_id = next(k for k, v in res.items() if v["Type"] == "AWS::ApiGateway::Authorizer")
+        if what == "public-custom":
+            p = next(p for (m, lid), p in methods.items() if p.get("AuthorizationType") == "NONE" and m != "OPTIONS")
+            p.update(AuthorizationType="CUSTOM", AuthorizerId={"Ref": auth_id})
+        else:
+            p = next(p for p in methods.values() if p.get("AuthorizationType") == "CUSTOM")
+            p["AuthorizationType"] = "NONE"
+            del p["AuthorizerId"]
+    elif what == "authorizer-anyone":
+        p = next(r["Properties"] for r in res.values() if r["Type"] == "AWS::Lambda::Permission"
+                 and "AuthorizerLambdaFunction" in json.dumps(r["Properties"]["FunctionName"]))
+        p["Principal"] = "*"
+    elif what == "authorizer-role":
+        default.append({"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*"})
     else:
         fail(f"unknown mutation {what}")
 
@@ -353,8 +442,8 @@ def main(argv):
         check, *args = args
         if check not in CHECKS:
             fail(f"unknown check {check}")
-        expected = expected_routes(os.path.join(os.environ.get("ROOT", ROOT), "functions.yml"))
-        CHECKS[check](Template(load(path)["Resources"], expected), *args)
+        expected, protected = read_functions_yml(os.path.join(os.environ.get("ROOT", ROOT), "functions.yml"))
+        CHECKS[check](Template(load(path)["Resources"], expected, protected), *args)
     elif command == "mutate":
         what, out = args
         t = load(path)

@@ -212,6 +212,8 @@ case_copy() {
   # Not the defaults, so that the checks see deploy.env reach the stack.
   cat >>"$REPO/deploy.env" <<EOF
 CORS_ALLOW_ORIGINS=https://app.example,https://admin.example
+AUTH_ISSUER=https://issuer.rehearsal.example/
+AUTH_AUDIENCE=rehearsal-api
 API_THROTTLE_RATE=25
 API_THROTTLE_BURST=50
 USERS_RESERVED_CONCURRENCY=7

@@ -82,6 +82,17 @@ def expected_routes():
     return out
 
 
+def protected_routes():
+    """{(METHOD, /path)} of the events with an `authorizer:` in functions.yml."""
+    with open(os.path.join(REPO, "functions.yml")) as f:
+        document = yaml.safe_load(f)
+    return {
+        (e["http"]["method"].upper(), "/" + e["http"]["path"].strip("/"))
+        for fn in document["functions"].values()
+        for e in fn.get("events") or [] if "authorizer" in e.get("http", {})
+    }
+
+
 def function_name(name):
     return f"{SERVICE}-{STAGE}-{name}"
 
@@ -222,6 +233,8 @@ def check_deployed(uri):
         want_env = {"CORS_ALLOW_ORIGINS": conf["CORS_ALLOW_ORIGINS"], "RUST_LOG": "info"}
         if name == "users":
             want_env["USERS_TABLE"] = f"{SERVICE}-{STAGE}-users"
+        if name in ("users", "authorizer"):
+            want_env |= {"AUTH_ISSUER": conf["AUTH_ISSUER"], "AUTH_AUDIENCE": conf["AUTH_AUDIENCE"]}
         check(env == want_env, f"{name}: environment {env} != {want_env}")
         role_of[name] = c["Role"].rsplit("/", 1)[1]
         print(f"# {name}: {f['Code']['ImageUri']} command {command} role {role_of[name]}")
@@ -294,6 +307,33 @@ def check_deployed(uri):
         integ = got[route]["methodIntegration"]
         check(integ["type"] == "MOCK", f"OPTIONS {route[1]}: {integ['type']}")
     print(f"# OPTIONS on {len(preflights)} paths: MOCK")
+
+    # The authorizer on exactly the protected methods. moto 5.2.1 keeps each
+    # method's authorizationType, but its CloudFormation creates no
+    # AWS::ApiGateway::Authorizer (get_authorizers is empty) and drops the
+    # method's AuthorizerId: those two are read from the deployed template
+    # instead (what CloudFormation was given), and the live API is checked
+    # for what moto does keep.
+    protected = protected_routes()
+    check(protected, "functions.yml protects no method")
+    for route, method in sorted(got.items()):
+        kind = method.get("authorizationType", "NONE")
+        want_kind = "CUSTOM" if route in protected else "NONE"
+        check(kind == want_kind, f"{route}: authorizationType {kind}, not {want_kind}")
+    authorizers = {k: r["Properties"] for k, r in template["Resources"].items()
+                   if r["Type"] == "AWS::ApiGateway::Authorizer"}
+    check(len(authorizers) == 1, f"template authorizers {sorted(authorizers)}")
+    ((auth_id, auth),) = authorizers.items()
+    check((auth["Type"], auth["IdentitySource"], auth["AuthorizerResultTtlInSeconds"]) ==
+          ("TOKEN", "method.request.header.Authorization", 300), f"template authorizer {auth}")
+    check('"AuthorizerLambdaFunction"' in json.dumps(auth["AuthorizerUri"]),
+          f"template authorizer {auth['AuthorizerUri']} does not invoke the authorizer function")
+    for r in template["Resources"].values():
+        if r["Type"] == "AWS::ApiGateway::Method" and r["Properties"]["AuthorizationType"] == "CUSTOM":
+            check(r["Properties"].get("AuthorizerId") == {"Ref": auth_id},
+                  f"template method {r['Properties']['HttpMethod']}: AuthorizerId {r['Properties'].get('AuthorizerId')}")
+    print(f"# authorizationType CUSTOM on the {len(protected)} protected methods, NONE on the other "
+          f"{len(got) - len(protected)}; template: {auth_id} (TOKEN, Authorization, 300 s)")
     check_edge(template, conf)
 
 

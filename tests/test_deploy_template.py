@@ -33,7 +33,8 @@ RESOURCES = {
     "GetRoot": {"Type": "AWS::ApiGateway::Method",
                 "Properties": {"HttpMethod": "GET", "ResourceId": {"Fn::GetAtt": ["ApiGatewayRestApi", "RootResourceId"]}}},
     "HealthLambdaFunction": function("health", COMMON),
-    "UsersLambdaFunction": function("users", {**COMMON, "USERS_TABLE": {"Ref": "UsersTable"}}),
+    "UsersLambdaFunction": function("users", {**COMMON, "USERS_TABLE": {"Ref": "UsersTable"},
+                                              "AUTH_ISSUER": "", "AUTH_AUDIENCE": ""}),
 }
 
 
@@ -71,6 +72,11 @@ class TemplateTest(unittest.TestCase):
     def test_expected_routes_read_functions_yml(self):
         expected = dt.expected_routes(os.path.join(dt.ROOT, "functions.yml"))
         self.assertEqual(expected["health"], {"/ping": ["GET"]})
+
+    def test_protected_routes_are_the_events_with_an_authorizer(self):
+        _, protected = dt.read_functions_yml(os.path.join(dt.ROOT, "functions.yml"))
+        self.assertEqual(protected.get(("GET", "/api/v1/users")), "authorizer")
+        self.assertNotIn(("GET", "/ping"), protected)
 
     def test_an_unknown_mutation_is_refused(self):
         template = {"Resources": {

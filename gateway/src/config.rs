@@ -185,8 +185,7 @@ fn endpoints(functions: &Mapping, vars: &Vars) -> Result<Vec<Endpoint>, String> 
                 continue;
             };
             let context = |e: String| format!("functions.{key}: http event: {e}");
-            let http = vars.resolve_value(http).map_err(context)?;
-            out.push(endpoint(key, &binaries, &http).map_err(context)?);
+            out.push(endpoint(key, &binaries, http, vars).map_err(context)?);
         }
     }
     Ok(out)
@@ -196,6 +195,7 @@ fn endpoint(
     key: &str,
     binaries: &BTreeMap<String, String>,
     http: &Value,
+    vars: &Vars,
 ) -> Result<Endpoint, String> {
     // The short form `http: GET /path` as osls reads it.
     let (method, path) = match http {
@@ -237,9 +237,12 @@ fn endpoint(
         .get("authorizer")
         .map(|a| AuthorizerConfig::from_event(a, binaries))
         .transpose()?;
+    // `cors: ${self:custom.cors}` is the mapping serverless.yml holds.
     let cors = http
         .get("cors")
-        .map(|c| CorsConfig::from_event(c, &method))
+        .map(|c| vars.resolve_value(c))
+        .transpose()?
+        .map(|c| CorsConfig::from_event(&c, &method))
         .transpose()?
         .flatten();
     // osls strips one leading and one trailing slash.

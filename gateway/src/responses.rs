@@ -161,53 +161,86 @@ pub struct RequestFacts<'a> {
     pub headers: Vec<(String, String)>,
 }
 
-/// A text value of the template: a scalar with its variables resolved, or
-/// the `Fn::Join` / `Fn::Select` (over `Fn::Split`) that CloudFormation
-/// evaluates at deploy time, evaluated here the same way.
 fn yaml_text(value: &Value, vars: &Vars) -> Result<String, String> {
-    match value {
-        Value::String(s) => vars.resolve(s),
+    match evaluate(value, vars)? {
+        Value::String(s) => Ok(s),
         Value::Number(n) => Ok(n.to_string()),
         Value::Bool(b) => Ok(b.to_string()),
-        Value::Mapping(_) => {
-            if let Some(args) = value.get("Fn::Join") {
-                let [separator, items] = two_args(args, "Fn::Join")?;
-                return Ok(yaml_list(items, vars)?.join(&yaml_text(separator, vars)?));
-            }
-            if let Some(args) = value.get("Fn::Select") {
-                let [index, items] = two_args(args, "Fn::Select")?;
-                let index: usize = yaml_text(index, vars)?
-                    .parse()
-                    .map_err(|e| format!("Fn::Select index: {e}"))?;
-                let items = yaml_list(items, vars)?;
-                return items.get(index).cloned().ok_or_else(|| {
-                    format!("Fn::Select: no item {index} in a list of {}", items.len())
-                });
-            }
-            Err("expected a string, Fn::Join or Fn::Select".into())
-        }
         _ => Err("expected a string".into()),
     }
 }
 
-/// A list value: a YAML list of texts, or `Fn::Split`.
-fn yaml_list(value: &Value, vars: &Vars) -> Result<Vec<String>, String> {
-    if let Value::Sequence(items) = value {
-        return items.iter().map(|item| yaml_text(item, vars)).collect();
+/// `value` with its osls variables resolved and the CloudFormation
+/// functions serverless.yml applies to literals (`Fn::Join`, `Fn::Select`,
+/// `Fn::Split`, as in the first-origin CORS header) evaluated as
+/// CloudFormation does; other mappings are left as they are.
+fn evaluate(value: &Value, vars: &Vars) -> Result<Value, String> {
+    let list = |arg: &Value, name: &str| -> Result<Vec<Value>, String> {
+        match evaluate(arg, vars)? {
+            Value::Sequence(items) => Ok(items),
+            _ => Err(format!("{name} takes a list")),
+        }
+    };
+    let text = |item: Option<&Value>, name: &str| -> Result<String, String> {
+        match item {
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(Value::Number(n)) => Ok(n.to_string()),
+            _ => Err(format!("{name}: expected a string")),
+        }
+    };
+    if let Value::Mapping(map) = value
+        && map.len() == 1
+        && let Some((Value::String(function), arg)) = map.iter().next()
+    {
+        match function.as_str() {
+            "Fn::Join" => {
+                let args = list(arg, function)?;
+                let separator = text(args.first(), function)?;
+                let parts = match args.get(1) {
+                    Some(Value::Sequence(parts)) => parts,
+                    _ => return Err("Fn::Join: [separator, [parts]]".into()),
+                };
+                let parts = parts
+                    .iter()
+                    .map(|p| text(Some(p), function))
+                    .collect::<Result<Vec<_>, _>>()?;
+                return Ok(Value::String(parts.join(&separator)));
+            }
+            "Fn::Select" => {
+                let args = list(arg, function)?;
+                let index: usize = text(args.first(), function)?
+                    .parse()
+                    .map_err(|_| "Fn::Select: the index is a number")?;
+                return match args.get(1) {
+                    Some(Value::Sequence(items)) => items
+                        .get(index)
+                        .cloned()
+                        .ok_or_else(|| format!("Fn::Select: no item {index}")),
+                    _ => Err("Fn::Select: [index, [items]]".into()),
+                };
+            }
+            "Fn::Split" => {
+                let args = list(arg, function)?;
+                let separator = text(args.first(), function)?;
+                let whole = text(args.get(1), function)?;
+                return Ok(Value::Sequence(
+                    whole
+                        .split(separator.as_str())
+                        .map(|p| Value::String(p.to_owned()))
+                        .collect(),
+                ));
+            }
+            _ => {}
+        }
     }
-    if let Some(args) = value.get("Fn::Split") {
-        let [separator, text] = two_args(args, "Fn::Split")?;
-        let separator = yaml_text(separator, vars)?;
-        let text = yaml_text(text, vars)?;
-        return Ok(text.split(separator.as_str()).map(str::to_owned).collect());
-    }
-    Err("expected a list or Fn::Split".into())
-}
-
-fn two_args<'v>(args: &'v Value, function: &str) -> Result<[&'v Value; 2], String> {
-    match args.as_sequence().map(Vec::as_slice) {
-        Some([first, second]) => Ok([first, second]),
-        _ => Err(format!("{function} takes a list of two arguments")),
+    match value {
+        Value::String(s) => vars.resolve(s).map(Value::String),
+        Value::Sequence(items) => items
+            .iter()
+            .map(|v| evaluate(v, vars))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Sequence),
+        other => Ok(other.clone()),
     }
 }
 
@@ -378,34 +411,25 @@ mod tests {
     use crate::vars::Vars;
 
     #[test]
-    fn the_intrinsics_of_the_header_mappings_evaluate_like_cloudformation() {
-        let mut vars = Vars::default();
-        vars.options.insert(
-            "origins".into(),
-            "https://a.example,https://b.example".into(),
-        );
-        let first_origin = r#"{"Fn::Join": ["", ["'", {"Fn::Select": [0, {"Fn::Split": [",", "${opt:origins}"]}]}, "'"]]}"#;
+    fn the_cloudformation_functions_on_literals_evaluate_like_cloudformation() {
         let cases = [
-            (first_origin, Ok("'https://a.example'")),
-            (r#"{"Fn::Select": [1, ["x", "y"]]}"#, Ok("y")),
-            (r#"{"Fn::Join": ["-", ["a", 1, true]]}"#, Ok("a-1-true")),
             (
-                r#"{"Fn::Select": [2, {"Fn::Split": [",", "a,b"]}]}"#,
-                Err("Fn::Select: no item 2 in a list of 2"),
+                "{Fn::Join: ['', [\"'\", {Fn::Select: [0, {Fn::Split: [',', 'https://a.example,https://b.example']}]}, \"'\"]]}",
+                Some("'https://a.example'"),
             ),
-            (
-                r#"{"Fn::Join": [","]}"#,
-                Err("Fn::Join takes a list of two arguments"),
-            ),
-            (
-                r#"{"Fn::GetAtt": ["A", "B"]}"#,
-                Err("expected a string, Fn::Join or Fn::Select"),
-            ),
+            ("{Fn::Join: ['-', [a, b]]}", Some("a-b")),
+            ("{Fn::Select: [2, [a, b]]}", None),
+            ("{Fn::Split: [',', 'a,b']}", None),
+            ("{Fn::GetAtt: [A, Arn]}", None),
+            ("'plain'", Some("plain")),
         ];
         for (yaml, expected) in cases {
             let value: serde_yaml_ng::Value = serde_yaml_ng::from_str(yaml).unwrap_or_default();
-            let got = yaml_text(&value, &vars);
-            assert_eq!(got.as_deref().map_err(String::as_str), expected, "{yaml}");
+            assert_eq!(
+                yaml_text(&value, &Vars::default()).ok().as_deref(),
+                expected,
+                "{yaml}"
+            );
         }
     }
 

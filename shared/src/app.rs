@@ -1,7 +1,8 @@
 //! One invocation, end to end: event -> request -> router -> response in
 //! the source's shape, with panics contained, the handler bounded by the
 //! invocation's deadline, the causes of 5xx logged (the one place), CORS
-//! added and one log line.
+//! added and one log line. A route that requires a scope is checked here,
+//! before its handler (see [`App::handle`]).
 
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -15,6 +16,9 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
+use crate::auth::Principal;
+#[cfg(feature = "auth")]
+use crate::auth::{AuthError, Verifier};
 use crate::config::{Config, Defaults};
 use crate::deadline::{self, Deadline};
 use crate::error::{ApiError, BoxError};
@@ -29,6 +33,9 @@ pub struct App<S> {
     router: Router<S>,
     state: Arc<S>,
     config: Config,
+    /// Verifies bearer tokens when the event carries no authorizer context.
+    #[cfg(feature = "auth")]
+    verifier: Option<Verifier>,
 }
 
 impl<S: Send + Sync + 'static> App<S> {
@@ -38,7 +45,18 @@ impl<S: Send + Sync + 'static> App<S> {
             router,
             state: Arc::new(state),
             config,
+            #[cfg(feature = "auth")]
+            verifier: None,
         }
+    }
+
+    /// Verifies bearer tokens with `verifier` on protected routes whose
+    /// event carries no authorizer context (Function URL, ALB, `cargo
+    /// lambda watch`). Without one, such requests are refused (401).
+    #[cfg(feature = "auth")]
+    pub fn with_verifier(mut self, verifier: Verifier) -> Self {
+        self.verifier = Some(verifier);
+        self
     }
 
     /// The routes this function serves.
@@ -90,11 +108,12 @@ impl<S: Send + Sync + 'static> App<S> {
         Ok(LambdaResponse::new(response, source))
     }
 
-    /// Answers one request: body limit, routing, handler (a panic is a
-    /// 500; still running at the [`deadline::current`] deadline, a 503 and
-    /// the handler dropped), the cause of a 5xx logged, `HEAD` without
-    /// body, CORS headers.
-    pub async fn handle(&self, request: Request) -> Response {
+    /// Answers one request: body limit, the caller and its scope on a
+    /// protected route, routing, handler (a panic is a 500; still running
+    /// at the [`deadline::current`] deadline, a 503 and the handler
+    /// dropped), the cause of a 5xx logged, `HEAD` without body, CORS
+    /// headers.
+    pub async fn handle(&self, mut request: Request) -> Response {
         let method = request.method.clone();
         // Only what CORS reads survives the move into the handler; cloning
         // every header would cost each request an allocation per header.
@@ -109,6 +128,8 @@ impl<S: Send + Sync + 'static> App<S> {
         }
         let result = if request.body.len() > self.config.max_body_bytes {
             Err(ApiError::PayloadTooLarge(self.config.max_body_bytes))
+        } else if let Err(refused) = self.authorize(&mut request).await {
+            Err(refused)
         } else {
             let handler = contain_panics(self.router.call(request, Arc::clone(&self.state)));
             match deadline::current() {
@@ -128,6 +149,71 @@ impl<S: Send + Sync + 'static> App<S> {
             .apply(&method, &cors_headers, &mut response);
         response
     }
+}
+
+impl<S: Send + Sync + 'static> App<S> {
+    /// On a route that requires a scope: the caller is the principal the
+    /// event source verified, else the one the bearer token proves; no
+    /// caller is a 401, a caller without the scope a 403. Public routes
+    /// pass untouched.
+    async fn authorize(&self, request: &mut Request) -> Result<(), ApiError> {
+        let Some(scope) = self.router.required_scope(&request.method, &request.path) else {
+            return Ok(());
+        };
+        if request.principal.is_none() {
+            request.principal = Some(self.authenticate(request).await?);
+        }
+        match &request.principal {
+            Some(principal) if principal.has_scope(scope) => Ok(()),
+            Some(principal) => {
+                tracing::info!(subject = principal.subject, scope, "missing scope");
+                Err(ApiError::Forbidden(format!(
+                    "this operation requires the scope {scope}"
+                )))
+            }
+            None => Err(unauthorized()),
+        }
+    }
+
+    /// The caller a request's bearer token proves, verified here.
+    #[cfg(feature = "auth")]
+    async fn authenticate(&self, request: &Request) -> Result<Principal, ApiError> {
+        let Some(verifier) = &self.verifier else {
+            tracing::warn!(
+                "a protected route without authorizer context, and no AUTH_ISSUER/AUTH_AUDIENCE \
+                 to verify the token with: refused"
+            );
+            return Err(unauthorized());
+        };
+        let token = request
+            .header("authorization")
+            .and_then(crate::auth::bearer_token)
+            .ok_or_else(unauthorized)?;
+        verifier.verify(token).await.map_err(|error| match error {
+            AuthError::InvalidToken(rejection) => {
+                tracing::info!(%rejection, "token refused");
+                unauthorized()
+            }
+            AuthError::JwksUnavailable(cause) => {
+                ApiError::Unavailable(format!("cannot verify the token: {cause}").into())
+            }
+        })
+    }
+
+    /// Without the `auth` feature no token can be verified: only callers
+    /// API Gateway verified get in.
+    #[cfg(not(feature = "auth"))]
+    async fn authenticate(&self, _request: &Request) -> Result<Principal, ApiError> {
+        tracing::warn!(
+            "a protected route without authorizer context, built without `auth`: refused"
+        );
+        Err(unauthorized())
+    }
+}
+
+/// The one 401 a caller gets, whatever is wrong with its credentials.
+fn unauthorized() -> ApiError {
+    ApiError::Unauthorized("missing or invalid bearer token".into())
 }
 
 /// Logs the cause of a 5xx, the one place faults are logged; the client
@@ -164,6 +250,21 @@ fn check_lambda_environment() -> Result<(), String> {
          in the container image, or locally with `scripts/dev` (cargo lambda watch)",
         missing.join(", ")
     ))
+}
+
+/// The in-function verifier, when any `AUTH_*` variable is set (then all
+/// must be valid, or the function refuses to start); `None` leaves
+/// protected routes to API Gateway's authorizer context alone.
+#[cfg(feature = "auth")]
+fn verifier_from_env() -> Result<Option<Verifier>, crate::config::ConfigError> {
+    let any_set = ["AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_JWKS_URL"]
+        .into_iter()
+        .any(|name| std::env::var_os(name).is_some());
+    if !any_set {
+        tracing::info!("AUTH_* not set: protected routes accept API Gateway's authorizer only");
+        return Ok(None);
+    }
+    Verifier::from_env().map(Some)
 }
 
 /// Polls `future`, turning a panic into `Err(())`; the panic itself is
@@ -226,10 +327,20 @@ where
     let config = Config::from_env(defaults).inspect_err(|error| {
         tracing::error!(%error, "start-up failed");
     })?;
+    #[cfg(feature = "auth")]
+    let verifier = verifier_from_env().inspect_err(|error| {
+        tracing::error!(%error, "start-up failed");
+    })?;
     let state = init().await.inspect_err(|error| {
         tracing::error!(%error, "start-up failed");
     })?;
-    let app = Arc::new(App::new(router, state, config));
+    let app = App::new(router, state, config);
+    #[cfg(feature = "auth")]
+    let app = match verifier {
+        Some(verifier) => app.with_verifier(verifier),
+        None => app,
+    };
+    let app = Arc::new(app);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Payload>| {
         let app = Arc::clone(&app);
         let LambdaEvent {

@@ -44,6 +44,11 @@ impl FieldError {
 pub enum ApiError {
     /// 400: the request cannot be read (bad JSON, bad base64, bad cursor...).
     BadRequest(String),
+    /// 401: no credentials, or ones that do not authenticate; answered
+    /// with `WWW-Authenticate: Bearer`.
+    Unauthorized(String),
+    /// 403: authenticated, but without the scope the route requires.
+    Forbidden(String),
     /// 404: no such route or resource.
     NotFound(String),
     /// 405: the path exists but not with this method; carries the `Allow` list.
@@ -88,6 +93,8 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -104,6 +111,8 @@ impl ApiError {
     pub fn message(&self) -> String {
         match self {
             Self::BadRequest(m)
+            | Self::Unauthorized(m)
+            | Self::Forbidden(m)
             | Self::NotFound(m)
             | Self::Conflict(m)
             | Self::UnsupportedMediaType(m) => m.clone(),
@@ -119,23 +128,29 @@ impl ApiError {
         }
     }
 
-    /// Builds the JSON response; a 503 says when to retry (`Retry-After`).
+    /// Builds the JSON response; a 503 says when to retry (`Retry-After`),
+    /// a 401 which scheme to authenticate with (`WWW-Authenticate: Bearer`).
     /// The `Allow` header of a 405 is the router's
     /// ([`crate::router::respond`]); logging a 5xx's cause is the app's
     /// ([`crate::App::handle`]).
     pub fn into_response(self) -> Response {
         let status = self.status();
         let message = self.message();
-        let retry_after = self.status() == StatusCode::SERVICE_UNAVAILABLE;
+        let header = match self {
+            Self::Unavailable(_) | Self::DeadlineExceeded(_) => {
+                Some((http::header::RETRY_AFTER, RETRY_AFTER_SECONDS.to_string()))
+            }
+            Self::Unauthorized(_) => Some((http::header::WWW_AUTHENTICATE, "Bearer".to_owned())),
+            _ => None,
+        };
         let errors = match self {
             Self::Validation(errors) => Some(errors),
             _ => None,
         };
         let response = Response::json(status, &ErrorBody { message, errors });
-        if retry_after {
-            response.with_header(http::header::RETRY_AFTER, &RETRY_AFTER_SECONDS.to_string())
-        } else {
-            response
+        match header {
+            Some((name, value)) => response.with_header(name, &value),
+            None => response,
         }
     }
 }
@@ -197,6 +212,16 @@ mod tests {
     fn each_variant_has_its_status_and_a_message_body() {
         let cases: Vec<(ApiError, u16, &str)> = vec![
             (ApiError::BadRequest("bad cursor".into()), 400, "bad cursor"),
+            (
+                ApiError::Unauthorized("no bearer token".into()),
+                401,
+                "no bearer token",
+            ),
+            (
+                ApiError::Forbidden("requires scope users:write".into()),
+                403,
+                "requires scope users:write",
+            ),
             (
                 ApiError::NotFound("user not found".into()),
                 404,
@@ -308,6 +333,14 @@ mod tests {
         for (error, expected) in cases {
             assert_eq!(error.to_string(), expected);
         }
+    }
+
+    #[test]
+    fn unauthorized_names_the_bearer_scheme() {
+        let response = ApiError::Unauthorized("no bearer token".into()).into_response();
+        assert_eq!(response.header("www-authenticate"), Some("Bearer"));
+        let response = ApiError::Forbidden("requires scope x".into()).into_response();
+        assert_eq!(response.header("www-authenticate"), None);
     }
 
     #[test]

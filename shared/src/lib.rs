@@ -24,7 +24,8 @@
 //! - [`trace`]: the invocation's X-Ray trace header, for AWS SDK clients
 //!   ([`trace::TraceHeader`] with the `aws-sdk` feature).
 //! - [`app`]: one invocation end to end (5xx causes logged there), and [`run`].
-//! - `auth` (feature `auth`): JWT verification against the issuer's JWKS.
+//! - [`auth`]: the caller ([`auth::Principal`]) and, with feature `auth`,
+//!   JWT verification against the issuer's JWKS.
 //!
 //! # Example
 //! ```
@@ -49,7 +50,6 @@
 #![warn(missing_docs)]
 
 pub mod app;
-#[cfg(feature = "auth")]
 pub mod auth;
 pub mod config;
 pub mod cors;

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::error::Category;
 
+use crate::auth::Principal;
 use crate::error::{ApiError, FieldError};
 
 /// An HTTP request adapted from a Lambda event.
@@ -37,6 +38,10 @@ pub struct Request {
     pub source_ip: Option<String>,
     /// The host the client called (API Gateway domain name or `Host`).
     pub domain_name: Option<String>,
+    /// The authenticated caller: from API Gateway's authorizer context, or
+    /// from the bearer token the function verified itself. Always set when
+    /// the route requires a scope (and the caller has it).
+    pub principal: Option<Principal>,
 }
 
 impl Request {

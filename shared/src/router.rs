@@ -6,7 +6,13 @@
 //! and drops the body ([`respond`]); `OPTIONS` is answered by the router
 //! (204 + `Allow`). A bad route panics at registration, naming the caller's
 //! line (`#[track_caller]`).
+//!
+//! A method may require a scope ([`MethodRouter::require`]), declared next
+//! to its handler: [`crate::App::handle`] checks the caller has it before
+//! the handler runs, and `--routes` prints it for the generated
+//! `functions.yml` authorizers and OpenAPI security.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -26,15 +32,32 @@ pub type HandlerResult = Result<Response, ApiError>;
 type BoxFuture = Pin<Box<dyn Future<Output = HandlerResult> + Send>>;
 type BoxHandler<S> = Arc<dyn Fn(Request, Arc<S>) -> BoxFuture + Send + Sync>;
 
+/// One method of a path: its handler and the scope it requires, if any.
+struct Endpoint<S> {
+    method: Method,
+    handler: BoxHandler<S>,
+    scope: Option<&'static str>,
+}
+
+impl<S> Clone for Endpoint<S> {
+    fn clone(&self) -> Self {
+        Self {
+            method: self.method.clone(),
+            handler: Arc::clone(&self.handler),
+            scope: self.scope,
+        }
+    }
+}
+
 /// The handlers of one path, by method.
 pub struct MethodRouter<S> {
-    handlers: Vec<(Method, BoxHandler<S>)>,
+    handlers: Vec<Endpoint<S>>,
 }
 
 impl<S> fmt::Debug for MethodRouter<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list()
-            .entries(self.handlers.iter().map(|(m, _)| m))
+            .entries(self.handlers.iter().map(|e| (&e.method, e.scope)))
             .finish()
     }
 }
@@ -99,26 +122,54 @@ impl<S: Send + Sync + 'static> MethodRouter<S> {
             "OPTIONS is answered by the router (CORS preflight); do not register it"
         );
         assert!(
-            self.handlers.iter().all(|(m, _)| *m != method),
+            self.handlers.iter().all(|e| e.method != method),
             "method {method} registered twice on one path"
         );
         let handler: BoxHandler<S> =
             Arc::new(move |request, state| Box::pin(handler(request, state)));
-        self.handlers.push((method, handler));
+        self.handlers.push(Endpoint {
+            method,
+            handler,
+            scope: None,
+        });
         self
     }
 
+    /// Requires `scope` of the caller for every method registered so far
+    /// that requires none yet: `get(list).require("users:read")
+    /// .post(create).require("users:write")`. A caller without credentials
+    /// gets a 401, one without the scope a 403, before the handler runs.
+    /// Panics on a blank scope, or when no method is left to protect.
+    #[track_caller]
+    pub fn require(mut self, scope: &'static str) -> Self {
+        assert!(
+            !scope.is_empty() && !scope.contains(char::is_whitespace),
+            "scope `{scope}` must be one word, without spaces"
+        );
+        let mut protected = 0;
+        for endpoint in self.handlers.iter_mut().filter(|e| e.scope.is_none()) {
+            endpoint.scope = Some(scope);
+            protected += 1;
+        }
+        assert!(
+            protected > 0,
+            "require(\"{scope}\") follows no method without a scope; put it after the method it protects"
+        );
+        self
+    }
+
+    fn endpoint(&self, method: &Method) -> Option<&Endpoint<S>> {
+        self.handlers.iter().find(|e| e.method == *method)
+    }
+
     fn find(&self, method: &Method) -> Option<&BoxHandler<S>> {
-        self.handlers
-            .iter()
-            .find(|(m, _)| m == method)
-            .map(|(_, h)| h)
+        self.endpoint(method).map(|e| &e.handler)
     }
 
     /// The methods a client may use here: the registered ones, `HEAD` when
     /// there is a GET, and `OPTIONS`; sorted, as sent in `Allow`.
     pub fn allowed(&self) -> Vec<Method> {
-        let mut methods: Vec<Method> = self.handlers.iter().map(|(m, _)| m.clone()).collect();
+        let mut methods: Vec<Method> = self.handlers.iter().map(|e| e.method.clone()).collect();
         if self.find(&Method::GET).is_some() && self.find(&Method::HEAD).is_none() {
             methods.push(Method::HEAD);
         }
@@ -128,13 +179,17 @@ impl<S: Send + Sync + 'static> MethodRouter<S> {
     }
 }
 
-/// One route as declared: its template and the methods it was registered with.
+/// One route as declared: its template, the methods it was registered
+/// with and the scope each protected method requires.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RouteInfo {
     /// The path template, `{param}` syntax, no trailing slash.
     pub path: String,
     /// The registered methods (without the implied `HEAD` and `OPTIONS`).
     pub methods: Vec<String>,
+    /// Method -> the scope it requires; public methods are absent.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub scopes: BTreeMap<String, String>,
 }
 
 /// A path router whose handlers receive the shared state `S`, and the
@@ -238,10 +293,34 @@ impl<S: Send + Sync + 'static> Router<S> {
                 methods: methods
                     .handlers
                     .iter()
-                    .map(|(m, _)| m.as_str().to_owned())
+                    .map(|e| e.method.as_str().to_owned())
+                    .collect(),
+                scopes: methods
+                    .handlers
+                    .iter()
+                    .filter_map(|e| Some((e.method.as_str().to_owned(), e.scope?.to_owned())))
                     .collect(),
             })
             .collect()
+    }
+
+    /// The scope a `method` request to `path` requires: `None` for a public
+    /// method, and for what routing answers itself (404, 405, `OPTIONS`).
+    /// `HEAD` requires what the GET it runs requires.
+    pub fn required_scope(&self, method: &Method, path: &str) -> Option<&'static str> {
+        if *method == Method::OPTIONS {
+            return None;
+        }
+        let found = self.tree.at(normalize_request_path(path)).ok()?;
+        let methods = &self.routes[*found.value].1;
+        methods
+            .endpoint(method)
+            .or_else(|| {
+                (*method == Method::HEAD)
+                    .then(|| methods.endpoint(&Method::GET))
+                    .flatten()
+            })
+            .and_then(|e| e.scope)
     }
 
     pub(crate) fn find(&self, method: &Method, path: &str) -> Match<'_, S> {
@@ -385,5 +464,92 @@ mod tests {
             let response = respond(&Method::HEAD, result);
             assert_eq!(response.body, Body::Empty);
         }
+    }
+
+    async fn ok(_request: Request, _state: Arc<()>) -> HandlerResult {
+        Ok(Response::no_content())
+    }
+
+    fn protected() -> Router<()> {
+        let items = Router::new()
+            .route(
+                "/",
+                get(ok)
+                    .require("items:read")
+                    .post(ok)
+                    .require("items:write"),
+            )
+            .route("/{id}", get(ok).put(ok).require("items:write").delete(ok));
+        Router::new()
+            .route("/ping", get(ok))
+            .nest("/api/v1/items", items)
+    }
+
+    #[test]
+    fn each_method_requires_the_scope_declared_after_it() {
+        let router = protected();
+        let cases = [
+            (Method::GET, "/api/v1/items", Some("items:read")),
+            (Method::GET, "/api/v1/items/", Some("items:read")),
+            (Method::HEAD, "/api/v1/items", Some("items:read")),
+            (Method::POST, "/api/v1/items", Some("items:write")),
+            // `require` covers every method before it that has none yet.
+            (Method::GET, "/api/v1/items/7", Some("items:write")),
+            (Method::HEAD, "/api/v1/items/7", Some("items:write")),
+            (Method::PUT, "/api/v1/items/7", Some("items:write")),
+            // Registered after the last `require`: public.
+            (Method::DELETE, "/api/v1/items/7", None),
+            (Method::GET, "/ping", None),
+            (Method::HEAD, "/ping", None),
+            // What routing answers itself: preflight, 405, 404.
+            (Method::OPTIONS, "/api/v1/items", None),
+            (Method::PATCH, "/api/v1/items", None),
+            (Method::DELETE, "/api/v1/items", None),
+            (Method::GET, "/api/v1/nothing", None),
+            (Method::GET, "/api/v1/items/7/more", None),
+        ];
+        for (method, path, scope) in cases {
+            assert_eq!(
+                router.required_scope(&method, path),
+                scope,
+                "{method} {path}"
+            );
+        }
+    }
+
+    #[test]
+    fn routes_list_the_scope_of_each_protected_method() {
+        let scopes: Vec<(String, Vec<(String, String)>)> = protected()
+            .routes()
+            .into_iter()
+            .map(|r| (r.path, r.scopes.into_iter().collect()))
+            .collect();
+        let pair = |m: &str, s: &str| (m.to_owned(), s.to_owned());
+        assert_eq!(
+            scopes,
+            vec![
+                ("/ping".to_owned(), vec![]),
+                (
+                    "/api/v1/items".to_owned(),
+                    vec![pair("GET", "items:read"), pair("POST", "items:write")]
+                ),
+                (
+                    "/api/v1/items/{id}".to_owned(),
+                    vec![pair("GET", "items:write"), pair("PUT", "items:write")]
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "must be one word")]
+    fn a_scope_is_one_word() {
+        let _ = get::<(), _, _>(ok).require("users:read users:write");
+    }
+
+    #[test]
+    #[should_panic(expected = "follows no method without a scope")]
+    fn require_protects_some_method() {
+        let _ = get::<(), _, _>(ok).require("a").require("b");
     }
 }

@@ -2,6 +2,13 @@
 //!
 //! REST v1 events start from the original article's event (AWS's REST proxy
 //! example); HTTP API v2 events from the shape cargo-lambda's watcher sends.
+//!
+//! [`Shape::event`] and [`Shape::event_with`] come from a [`Caller`] that
+//! holds every scope of the API ([`Caller::full`]), as the authorizer
+//! context API Gateway adds once it has verified a token: REST's Lambda
+//! authorizer context, HTTP API's JWT claims. [`Shape::event_as`] sends
+//! another caller, or none. [`function_url`] events carry no authorizer
+//! context: their caller is the bearer token, if any.
 
 use serde_json::{Value, json};
 
@@ -17,11 +24,67 @@ pub enum Shape {
     HttpV2,
 }
 
+/// The subject of [`Caller::full`].
+pub const TEST_SUBJECT: &str = "testkit-user";
+/// Every scope the API's routes require.
+pub const ALL_SCOPES: &str = "users:read users:write";
+
+/// Who sends a test event, as API Gateway's authorizer reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller<'a> {
+    /// No authorizer context (a public route, or a request API Gateway
+    /// would not have let through).
+    Anonymous,
+    /// A verified caller with these scopes (space-separated).
+    Principal {
+        /// The token's `sub`.
+        subject: &'a str,
+        /// The granted scopes, space-separated (`scope` claim).
+        scope: &'a str,
+    },
+}
+
+impl Caller<'static> {
+    /// [`TEST_SUBJECT`] with [`ALL_SCOPES`]: the caller of default events.
+    pub const fn full() -> Self {
+        Self::Principal {
+            subject: TEST_SUBJECT,
+            scope: ALL_SCOPES,
+        }
+    }
+}
+
+impl Caller<'_> {
+    /// Adds this caller to `event` of `shape` as API Gateway does: REST's
+    /// Lambda authorizer context (`principalId`, `sub`, `scope`), HTTP
+    /// API's JWT authorizer claims.
+    pub fn authorize(self, shape: Shape, event: &mut Value) {
+        let Self::Principal { subject, scope } = self else {
+            return;
+        };
+        event["requestContext"]["authorizer"] = match shape {
+            Shape::RestV1 => json!({
+                "principalId": subject,
+                "sub": subject,
+                "scope": scope,
+                "integrationLatency": 0,
+            }),
+            Shape::HttpV2 => json!({
+                "jwt": {
+                    "claims": {"sub": subject, "scope": scope, "iss": "https://issuer.test"},
+                    "scopes": null,
+                }
+            }),
+        };
+    }
+}
+
 impl Shape {
     /// Both shapes, for scenarios that must behave the same through each.
     pub const ALL: [Shape; 2] = [Shape::RestV1, Shape::HttpV2];
 
-    /// An event for `method path` with an optional JSON body.
+    /// An event for `method path` with an optional JSON body, from
+    /// [`Caller::full`].
     pub fn event(self, method: &str, path: &str, body: Option<&str>) -> Value {
         let headers: &[(&str, &str)] = if body.is_some() {
             &[("content-type", "application/json")]
@@ -31,7 +94,8 @@ impl Shape {
         self.event_with(method, path, headers, body)
     }
 
-    /// An event with explicit headers (replacing the defaults).
+    /// An event with explicit headers (replacing the defaults), from
+    /// [`Caller::full`].
     pub fn event_with(
         self,
         method: &str,
@@ -39,10 +103,24 @@ impl Shape {
         headers: &[(&str, &str)],
         body: Option<&str>,
     ) -> Value {
-        match self {
+        self.event_as(Caller::full(), method, path, headers, body)
+    }
+
+    /// An event from `caller`, with explicit headers.
+    pub fn event_as(
+        self,
+        caller: Caller<'_>,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Value {
+        let mut event = match self {
             Shape::RestV1 => rest_v1(method, path, headers, body),
             Shape::HttpV2 => http_v2(method, path, headers, body),
-        }
+        };
+        caller.authorize(self, &mut event);
+        event
     }
 }
 
@@ -199,6 +277,51 @@ fn decode(raw: &str) -> String {
     percent_encoding::percent_decode_str(&raw.replace('+', " "))
         .decode_utf8_lossy()
         .into_owned()
+}
+
+/// AWS's Function URL request example (payload 2.0, its own domain, an
+/// IAM `authorizer` and no API Gateway one).
+const FUNCTION_URL_EVENT: &str =
+    include_str!("../../shared/tests/fixtures/function-url-aws-example.json");
+
+/// A Function URL event for `method path` with exactly `headers` (and the
+/// URL's `host`): AWS's example with the request replaced. It passes no
+/// authorizer, so a protected route needs a bearer token the function
+/// verifies itself.
+pub fn function_url(
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Value {
+    let (path, query) = split_query(path);
+    let mut event: Value =
+        serde_json::from_str(FUNCTION_URL_EVENT).expect("the Function URL example is JSON");
+    let host = event["requestContext"]["domainName"].clone();
+    let mut header_map = serde_json::Map::new();
+    header_map.insert("host".into(), host);
+    for (name, value) in headers {
+        header_map.insert(name.to_ascii_lowercase(), json!(value));
+    }
+    let mut single = serde_json::Map::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        single.insert(decode(key), json!(decode(value)));
+    }
+    event["rawPath"] = json!(path);
+    event["rawQueryString"] = json!(query);
+    event["queryStringParameters"] = if single.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(single)
+    };
+    event["headers"] = Value::Object(header_map);
+    event["cookies"] = Value::Null;
+    event["requestContext"]["http"]["method"] = json!(method);
+    event["requestContext"]["http"]["path"] = json!(path);
+    event["body"] = body.map_or(Value::Null, |b| json!(b));
+    event["isBase64Encoded"] = json!(false);
+    event
 }
 
 /// An HTTP API v2 event as cargo-lambda's watcher builds it (`$default` stage).

@@ -63,16 +63,39 @@ impl SigningKey {
 
     /// A new EC P-256 key for ES256.
     pub fn ec(kid: &str) -> Self {
+        Self::ec_from_pkcs8(kid, &Self::generate_ec_pkcs8()).expect("a generated EC key")
+    }
+
+    /// A new EC P-256 private key as PKCS#8 DER, to keep in a file and load
+    /// with [`SigningKey::ec_from_pkcs8`] (the local development issuer).
+    pub fn generate_ec_pkcs8() -> Vec<u8> {
         let pair =
             EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).expect("EC key generation");
-        let pkcs8 = pair.to_pkcs8v1().expect("EC key as PKCS#8");
-        let public: PublicKeyX509Der<'_> = pair.public_key().as_der().expect("EC public key");
-        Self {
+        pair.to_pkcs8v1()
+            .expect("EC key as PKCS#8")
+            .as_ref()
+            .to_vec()
+    }
+
+    /// The ES256 key of a PKCS#8 DER EC P-256 private key.
+    pub fn ec_from_pkcs8(kid: &str, pkcs8: &[u8]) -> Result<Self, String> {
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8)
+            .map_err(|e| format!("not a PKCS#8 EC P-256 private key: {e}"))?;
+        let public: PublicKeyX509Der<'_> = pair
+            .public_key()
+            .as_der()
+            .map_err(|e| format!("its public key: {e}"))?;
+        Ok(Self {
             kid: kid.to_owned(),
             algorithm: Algorithm::ES256,
-            encoding: EncodingKey::from_ec_der(pkcs8.as_ref()),
+            encoding: EncodingKey::from_ec_der(pkcs8),
             public_der: public.as_ref().to_vec(),
-        }
+        })
+    }
+
+    /// SubjectPublicKeyInfo DER of the public key (to derive a `kid` from).
+    pub fn public_key_der(&self) -> &[u8] {
+        &self.public_der
     }
 
     /// The key's `kid`.
@@ -223,8 +246,13 @@ impl JwksServer {
 
     /// Serves `document` as the JWKS, whatever it holds.
     pub fn serving(document: Value) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
-        let port = listener.local_addr().expect("its address").port();
+        Self::serving_on(0, document).expect("a loopback port")
+    }
+
+    /// Serves `document` on 127.0.0.1:`port` (0: a free one).
+    pub fn serving_on(port: u16, document: Value) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(("127.0.0.1", port))?;
+        let port = listener.local_addr()?.port();
         let state = Arc::new(State {
             document: Mutex::new(document.to_string()),
             mode: Mutex::new(Mode::Up),
@@ -243,11 +271,11 @@ impl JwksServer {
                 }
             }
         });
-        Self {
+        Ok(Self {
             port,
             state,
             acceptor: Some(acceptor),
-        }
+        })
     }
 
     /// The issuer URL whose well-known JWKS this server is

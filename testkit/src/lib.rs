@@ -8,7 +8,9 @@
 //! - [`Emulator`], [`Function`]: the emulator on a free loopback port, and
 //!   function binaries polling it (`process`).
 //! - [`events`]: REST v1 and HTTP API v2 events built from real payloads
-//!   (the one REST v1 builder; `cargo run -p testkit --bin event` prints one).
+//!   (the one REST v1 builder; `cargo run -p testkit --bin event` prints one),
+//!   from a [`Caller`] (by default one with every scope), and Function URL
+//!   events ([`events::function_url`]), which carry no authorizer context.
 //! - [`HttpReply`]: a function's answer, whatever the event shape (`reply`).
 //! - `wire`: the one HTTP POST to the emulator (plain socket, with a deadline).
 //! - [`RuntimeApi`]: a minimal Runtime API whose invocations carry the
@@ -25,6 +27,8 @@
 //! - [`block_on`]: async code from a synchronous test.
 //! - `bin/event.rs`: the REST v1 event builder as a command, for scripts.
 //! - `bin/panicking-function.rs`: a function whose handler panics.
+//! - `bin/dev-issuer.rs`: the local development token issuer
+//!   (`scripts/token`, `scripts/dev`), on the [`jwks`] keys and server.
 
 #![warn(missing_docs)]
 
@@ -42,7 +46,7 @@ pub mod users;
 mod wire;
 
 pub use block_on::block_on;
-pub use events::Shape;
+pub use events::{Caller, Shape};
 pub use process::{Emulator, Function, Invocation, free_port, require_tool, workspace_root};
 pub use reply::HttpReply;
 pub use runtime_api::RuntimeApi;

@@ -8,7 +8,7 @@ use crate::{functions_yml, openapi, watch};
 /// Fails with one line per difference, naming the route, method and file.
 pub(crate) fn run(root: &Path, functions: &[Function]) -> Result<(), String> {
     let routers = route_set(functions);
-    let yml = functions_yml::read(root)?;
+    let yml = functions_yml::read(root, functions)?;
     let local = watch::read(root)?;
     let mut problems = Vec::new();
     problems.extend(differences(&routers, &yml.routes, functions_yml::FILE));

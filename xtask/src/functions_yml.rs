@@ -5,7 +5,9 @@
 //!
 //! # Layout
 //! - [`cors`]: the `cors:` of every event, and its origins in serverless.yml.
+//! - [`authorizer`]: the `authorizer:` of exactly the protected events.
 
+mod authorizer;
 mod cors;
 
 use std::fmt::Write as _;
@@ -13,7 +15,7 @@ use std::path::Path;
 
 use serde_yaml_ng::{Mapping, Value};
 
-use crate::routes::{Function, RouteSet};
+use crate::routes::{Function, RouteSet, scopes};
 
 pub(crate) const FILE: &str = "functions.yml";
 const PLACEHOLDER_URI: &str = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/rust-lambda-api@sha256:0000000000000000000000000000000000000000000000000000000000000000";
@@ -33,6 +35,13 @@ fn load(root: &Path) -> Result<Mapping, String> {
 /// Rewrites the file: existing entries keep their image and other keys; new
 /// functions get the image URI of the others (one image holds every binary).
 pub(crate) fn write(root: &Path, functions: &[Function]) -> Result<(), String> {
+    let protected = scopes(functions);
+    if !protected.is_empty() && !functions.iter().any(|f| f.name == authorizer::FUNCTION) {
+        return Err(format!(
+            "routes require scopes, but there is no `{}` function to authorize them",
+            authorizer::FUNCTION
+        ));
+    }
     let existing = load(root)?;
     let shared_uri = existing
         .values()
@@ -95,6 +104,9 @@ pub(crate) fn write(root: &Path, functions: &[Function]) -> Result<(), String> {
                     method.to_ascii_lowercase(),
                     cors::EVENT_VALUE
                 );
+                if route.scope(method).is_some() {
+                    out.push_str(&authorizer::event_yaml());
+                }
             }
         }
     }
@@ -102,14 +114,18 @@ pub(crate) fn write(root: &Path, functions: &[Function]) -> Result<(), String> {
     std::fs::write(&path, out).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// What the committed file routes, and events without the generated `cors`.
+/// What the committed file routes, and events without the generated `cors`
+/// or `authorizer`.
 pub(crate) struct Committed {
     pub(crate) routes: RouteSet,
     pub(crate) problems: Vec<String>,
 }
 
-/// Reads the `http` events of every function.
-pub(crate) fn read(root: &Path) -> Result<Committed, String> {
+/// Reads the `http` events of every function; the authorizers are checked
+/// against the scopes the `functions`' routers require.
+pub(crate) fn read(root: &Path, functions: &[Function]) -> Result<Committed, String> {
+    let protected = scopes(functions);
+    let served = crate::routes::route_set(functions);
     let mut routes = RouteSet::new();
     let mut problems = cors::check_serverless_yml(root)?;
     for (name, entry) in load(root)? {
@@ -136,7 +152,17 @@ pub(crate) fn read(root: &Path) -> Result<Committed, String> {
                     cors::EVENT_VALUE
                 ));
             }
-            routes.insert((path, method, name.clone()));
+            let key = (path, method, name.clone());
+            // A route the routers lack is reported as such, not twice.
+            if served.contains(&key) {
+                let (path, method, name) = &key;
+                problems.extend(authorizer::problem(
+                    (path, method, name),
+                    protected.get(&key).map(String::as_str),
+                    http.get("authorizer"),
+                ));
+            }
+            routes.insert(key);
         }
     }
     Ok(Committed { routes, problems })

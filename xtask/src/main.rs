@@ -5,10 +5,12 @@
 //! `bench/run` build and run.
 //!
 //! `cargo xtask routes` prints every function's routes, read from the
-//! routers themselves (`<binary> --routes`); `--write` regenerates the
-//! places that must match them (`functions.yml` events, the watch router in
-//! `Cargo.toml`, the OpenAPI document served by `docs`); `--check` fails,
-//! naming the route, method and file, when one of them has what another lacks.
+//! routers themselves (`<binary> --routes`, with the scope each protected
+//! method requires); `--write` regenerates the places that must match them
+//! (`functions.yml` events with the `authorizer:` of the protected ones, the
+//! watch router in `Cargo.toml`, the OpenAPI document served by `docs` with
+//! its bearer security); `--check` fails, naming the route, method and file,
+//! when one of them has what another lacks.
 //!
 //! # Layout
 //! - [`functions`]: the function packages and binaries, from cargo metadata.
@@ -33,8 +35,9 @@ const USAGE: &str = "usage: cargo xtask functions [--root DIR]
 
   functions  print the function packages (under functions/), one a line
   (no flag)  print every function's routes, read from its router
-  --write    regenerate functions.yml events, the watch router in Cargo.toml
-             and the OpenAPI document functions/docs/openapi.json
+  --write    regenerate functions.yml events (an authorizer on each protected
+             one), the watch router in Cargo.toml and the OpenAPI document
+             functions/docs/openapi.json (with the scopes as bearer security)
   --check    fail when any of them differs from the routers";
 
 fn main() -> ExitCode {

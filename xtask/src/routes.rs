@@ -1,6 +1,6 @@
 //! The functions of the workspace and the routes their routers declare.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
 
@@ -11,6 +11,18 @@ use serde::Deserialize;
 pub(crate) struct Route {
     pub(crate) path: String,
     pub(crate) methods: Vec<String>,
+    /// Method (upper case) -> the scope it requires; public methods are absent.
+    #[serde(default)]
+    pub(crate) scopes: BTreeMap<String, String>,
+}
+
+impl Route {
+    /// The scope `method` requires here, `None` when it is public.
+    pub(crate) fn scope(&self, method: &str) -> Option<&str> {
+        self.scopes
+            .get(&method.to_ascii_uppercase())
+            .map(String::as_str)
+    }
 }
 
 /// A function binary, its routes and their OpenAPI description.
@@ -83,4 +95,21 @@ fn run_flag(path: &Path, binary: &str, flag: &str) -> Result<Vec<u8>, String> {
         ));
     }
     Ok(output.stdout)
+}
+
+/// `(path, METHOD, function)` -> the scope of every protected route.
+pub(crate) fn scopes(functions: &[Function]) -> BTreeMap<(String, String, String), String> {
+    functions
+        .iter()
+        .flat_map(|f| {
+            f.routes.iter().flat_map(move |r| {
+                r.scopes.iter().map(move |(method, scope)| {
+                    (
+                        (r.path.clone(), method.to_ascii_uppercase(), f.name.clone()),
+                        scope.clone(),
+                    )
+                })
+            })
+        })
+        .collect()
 }

@@ -214,8 +214,8 @@ fn drift_is_caught_and_the_readme_recipe_works() {
     let routes_rs = root.join("functions/users/src/routes.rs");
     let original = std::fs::read_to_string(&routes_rs).expect("routes.rs");
     let drifted = original.replace(
-        ".route(\"/{id}\", get(get_user)",
-        ".route(\"/{id}/avatar\", get(get_user))\n        .route(\"/{id}\", get(get_user)",
+        ".route(\n            \"/{id}\",",
+        ".route(\"/{id}/avatar\", get(get_user))\n        .route(\n            \"/{id}\",",
     );
     assert_ne!(drifted, original, "the test must really add a route");
     std::fs::write(&routes_rs, drifted).expect("write");
@@ -227,6 +227,45 @@ fn drift_is_caught_and_the_readme_recipe_works() {
         "Cargo.toml lacks GET /api/v1/users/{id}/avatar, which the `users` router serves",
         "the `users` OpenAPI description lacks GET /api/v1/users/{id}/avatar, which the `users` router serves",
     ] {
+        assert!(
+            message.contains(expected),
+            "missing `{expected}` in:\n{message}"
+        );
+    }
+    // 1b. A scope dropped from a router, one added, one changed: the
+    // authorizers of functions.yml, or the OpenAPI security, no longer match.
+    let health_rs = root.join("functions/health/src/lib.rs");
+    let health = std::fs::read_to_string(&health_rs).expect("health lib.rs");
+    for (file, text, from, to, expected) in [
+        (
+            &routes_rs,
+            &original,
+            "get(list_users)\n                .require(READ_SCOPE)\n                .post(create_user)\n                .require(WRITE_SCOPE),",
+            "get(list_users).post(create_user),",
+            "functions.yml: GET /api/v1/users of `users` is public but has an `authorizer:`",
+        ),
+        (
+            &health_rs,
+            &health,
+            ".route(\"/ping\", get(ping))",
+            ".route(\"/ping\", get(ping).require(\"health:read\"))",
+            "functions.yml: GET /ping of `health` requires `health:read` but has no `authorizer:`",
+        ),
+        (
+            &routes_rs,
+            &original,
+            ".delete(delete_user)\n                .require(WRITE_SCOPE),",
+            ".require(WRITE_SCOPE)\n                .delete(delete_user)\n                .require(\"users:admin\"),",
+            "functions/docs/openapi.json is not the merge",
+        ),
+    ] {
+        let drifted = text.replace(from, to);
+        assert_ne!(&drifted, text, "the test must really change a scope");
+        std::fs::write(file, drifted).expect("write");
+        let check = run(root, "cargo xtask routes --check");
+        std::fs::write(file, text).expect("restore");
+        assert!(!check.status.success(), "the check must fail on `{to}`");
+        let message = stderr(&check);
         assert!(
             message.contains(expected),
             "missing `{expected}` in:\n{message}"

@@ -33,12 +33,30 @@ pub struct AppState {
     pub store: Box<dyn UserStore>,
 }
 
-/// The routes of this function, mounted at [`PREFIX`], with their OpenAPI
-/// description.
+/// Reading users (both GETs).
+pub const READ_SCOPE: &str = "users:read";
+/// Creating, replacing and deleting users.
+pub const WRITE_SCOPE: &str = "users:write";
+
+/// The routes of this function, mounted at [`PREFIX`], with the scope each
+/// method requires and their OpenAPI description.
 pub fn router() -> Router<AppState> {
     let users = Router::new()
-        .route("/", get(list_users).post(create_user))
-        .route("/{id}", get(get_user).put(replace_user).delete(delete_user));
+        .route(
+            "/",
+            get(list_users)
+                .require(READ_SCOPE)
+                .post(create_user)
+                .require(WRITE_SCOPE),
+        )
+        .route(
+            "/{id}",
+            get(get_user)
+                .require(READ_SCOPE)
+                .put(replace_user)
+                .delete(delete_user)
+                .require(WRITE_SCOPE),
+        );
     Router::new()
         .nest(PREFIX, users)
         .openapi(UsersApi::openapi())

@@ -549,7 +549,7 @@ fn users_survive_a_restart_of_the_process() {
 }
 
 #[test]
-fn routes_flag_lists_the_routes_without_a_store() {
+fn routes_flag_lists_the_routes_and_their_scopes_without_a_store() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("must-not-exist.sqlite3");
     let output = std::process::Command::new(BIN)
@@ -562,8 +562,16 @@ fn routes_flag_lists_the_routes_without_a_store() {
     assert_eq!(
         routes,
         json!([
-            {"path": "/api/v1/users", "methods": ["GET", "POST"]},
-            {"path": "/api/v1/users/{id}", "methods": ["GET", "PUT", "DELETE"]},
+            {
+                "path": "/api/v1/users",
+                "methods": ["GET", "POST"],
+                "scopes": {"GET": "users:read", "POST": "users:write"},
+            },
+            {
+                "path": "/api/v1/users/{id}",
+                "methods": ["GET", "PUT", "DELETE"],
+                "scopes": {"GET": "users:read", "PUT": "users:write", "DELETE": "users:write"},
+            },
         ])
     );
     assert!(!db.exists(), "--routes opens no store");

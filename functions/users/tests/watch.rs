@@ -5,13 +5,19 @@
 //!
 //! The watcher runs in a temporary folder with `--manifest-path`, so the
 //! relative `.data/users.sqlite3` lands there and not in the checkout.
+//! The watcher's events carry no authorizer context: the function verifies
+//! the bearer token itself, against a JWKS served on 127.0.0.1.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use serde_json::json;
+use testkit::jwks::{JwksServer, SigningKey, now};
 use testkit::{free_port, require_tool, workspace_root};
+
+const AUDIENCE: &str = "rust-lambda-api";
 
 /// The watcher, stopped with SIGTERM (it then stops its functions) and
 /// killed if it lingers.
@@ -34,15 +40,16 @@ impl Drop for Watch {
     }
 }
 
-/// `GET path` on the watcher's HTTP port: the status line and the body.
-fn get(port: u16, path: &str) -> std::io::Result<(String, String)> {
+/// `GET path` with `Authorization: Bearer token` on the watcher's HTTP
+/// port: the status line and the body.
+fn get(port: u16, path: &str, token: &str) -> std::io::Result<(String, String)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     // The first request runs `cargo run --bin users` (built already by
     // `cargo test`); a function that never starts is never answered.
     stream.set_read_timeout(Some(Duration::from_secs(120)))?;
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\nconnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\nauthorization: Bearer {token}\r\nconnection: close\r\n\r\n"
     )?;
     let mut response = String::new();
     stream.read_to_string(&mut response)?;
@@ -60,6 +67,15 @@ fn cargo_lambda_watch_gets_the_sqlite_path_from_the_package_metadata() {
     ) {
         return;
     }
+    let key = SigningKey::rsa("watch");
+    let server = JwksServer::start(&[&key]);
+    let token = key.sign(&json!({
+        "iss": server.issuer(),
+        "aud": AUDIENCE,
+        "sub": "ada",
+        "scope": "users:read",
+        "exp": now() + 600,
+    }));
     let dir = tempfile::tempdir().expect("temp dir");
     let port = free_port();
     let manifest = workspace_root().join("Cargo.toml");
@@ -74,6 +90,9 @@ fn cargo_lambda_watch_gets_the_sqlite_path_from_the_package_metadata() {
             .current_dir(dir.path())
             .env_remove("USERS_TABLE")
             .env_remove("USERS_DB_PATH")
+            .env("AUTH_ISSUER", server.issuer())
+            .env("AUTH_AUDIENCE", AUDIENCE)
+            .env("AUTH_JWKS_URL", server.jwks_url())
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -82,7 +101,7 @@ fn cargo_lambda_watch_gets_the_sqlite_path_from_the_package_metadata() {
 
     let deadline = Instant::now() + Duration::from_secs(300);
     let (status, body) = loop {
-        match get(port, "/api/v1/users") {
+        match get(port, "/api/v1/users", &token) {
             Ok(answer) => break answer,
             Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(200)),
             Err(e) => {

@@ -92,6 +92,7 @@ impl From<Rejection> for AuthError {
     }
 }
 
+#[cfg(feature = "auth")]
 impl From<jsonwebtoken::errors::Error> for Rejection {
     /// The validation failures of `jsonwebtoken::decode`, by what they mean
     /// to the caller; anything about the token's encoding is `Malformed`.

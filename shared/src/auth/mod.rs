@@ -1,7 +1,13 @@
-//! Who is calling: access tokens (JWTs) of an OpenID issuer verified
-//! against its JWKS (feature `auth`).
+//! Who is calling: the [`Principal`] a request carries, and (feature
+//! `auth`) access tokens (JWTs) of an OpenID issuer verified against its
+//! JWKS.
 //!
-//! A [`Verifier`] is built once per process from [`AuthConfig`]
+//! A principal comes from what the event source already verified (API
+//! Gateway's authorizer context, read by [`crate::event`]) or, when the
+//! event carries none, from the bearer token verified in the function
+//! ([`crate::App::handle`]).
+//!
+//! A `Verifier` is built once per process from [`AuthConfig`]
 //! (`AUTH_ISSUER`, `AUTH_AUDIENCE`, `AUTH_JWKS_URL`). [`Verifier::verify`]
 //! accepts RS256 and ES256 tokens only, with the algorithm fixed by the key
 //! the `kid` names (`none`, HMAC and any algorithm the key does not declare
@@ -11,17 +17,19 @@
 //! from an issuer whose keys cannot be fetched (a fault).
 //!
 //! # Layout
-//! - `config`: [`AuthConfig`], read once at start-up.
+//! - `config` (feature `auth`): `AuthConfig`, read once at start-up.
 //! - `bearer`: [`bearer_token`], the token of an `Authorization` value.
-//! - `verifier`: [`Verifier`], header checks, then `jsonwebtoken`.
-//! - `jwks`: the issuer's keys, cached, refetched on an unknown `kid` at
-//!   most once per [`REFETCH_INTERVAL`].
-//! - `fetch`: the HTTPS GET of the JWKS, with a deadline ([`JWKS_TIMEOUT`]).
+//! - `verifier` (feature `auth`): `Verifier`, header checks, then `jsonwebtoken`.
+//! - `jwks` (feature `auth`): the issuer's keys, cached, refetched on an
+//!   unknown `kid` at most once per `REFETCH_INTERVAL`.
+//! - `fetch` (feature `auth`): the HTTPS GET of the JWKS, with a deadline
+//!   (`JWKS_TIMEOUT`).
 //! - `principal`: [`Principal`], the caller and its scopes.
 //! - `error`: [`AuthError`] and [`Rejection`].
 //!
 //! # Example
 //! ```no_run
+//! # #[cfg(feature = "auth")] mod example {
 //! use shared::auth::{AuthError, Verifier, bearer_token};
 //!
 //! # async fn example(authorization: &str) -> Result<(), Box<dyn std::error::Error>> {
@@ -34,19 +42,27 @@
 //! }
 //! # Ok(())
 //! # }
+//! # }
 //! ```
 
 mod bearer;
+#[cfg(feature = "auth")]
 mod config;
 mod error;
+#[cfg(feature = "auth")]
 mod fetch;
+#[cfg(feature = "auth")]
 mod jwks;
 mod principal;
+#[cfg(feature = "auth")]
 mod verifier;
 
 pub use bearer::bearer_token;
+#[cfg(feature = "auth")]
 pub use config::{AuthConfig, JWKS_PATH};
 pub use error::{AuthError, Rejection};
+#[cfg(feature = "auth")]
 pub use jwks::REFETCH_INTERVAL;
 pub use principal::Principal;
+#[cfg(feature = "auth")]
 pub use verifier::{JWKS_TIMEOUT, LEEWAY_SECONDS, Verifier};

@@ -12,6 +12,8 @@
 //! - `parse`: [`parse`] a payload of a known source into a [`Request`].
 //! - `decode`: the stage or base path in front of a path, percent-encoding,
 //!   query strings, base64 bodies.
+//! - `authorizer`: the caller API Gateway verified, from
+//!   `requestContext.authorizer` (REST and HTTP API events only).
 //! - `reply`: [`LambdaResponse`], a [`crate::Response`] in the source's shape.
 
 use std::fmt;
@@ -22,6 +24,7 @@ use crate::config::BasePath;
 use crate::error::ApiError;
 use crate::request::Request;
 
+mod authorizer;
 mod decode;
 mod parse;
 mod probe;

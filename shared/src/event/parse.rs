@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::Source;
+use super::authorizer;
 use super::decode::{
     decode_body, decode_component, decode_path, host, is_execute_api, merge_missing, parse_query,
     query_pairs, split_prefix,
@@ -165,6 +166,7 @@ fn from_rest_v1(
         request_id: context.request_id.unwrap_or_default(),
         stage: context.stage,
         source_ip: context.identity.source_ip,
+        principal: authorizer::rest(&context.authorizer.fields),
     })
 }
 
@@ -178,6 +180,13 @@ fn from_http_v2(
         .or(context.http.path)
         .unwrap_or_else(|| "/".into());
     let mut headers = event.headers;
+    // Payload 2.0 comes from an HTTP API or a Function URL; only the first
+    // has authorizers. A Function URL's domain is always AWS's own; an
+    // event naming no domain at all is not trusted either.
+    let function_url = context
+        .domain_name
+        .as_deref()
+        .is_none_or(|d| d.contains(".lambda-url.") || d.ends_with(".on.aws"));
     let domain_name = context.domain_name.or_else(|| host(&headers));
     // `rawPath` holds the named stage on the execute-api host only, and a
     // custom domain's mapping key (base path) in front of the API's path.
@@ -198,6 +207,11 @@ fn from_http_v2(
         Some(raw) => parse_query(raw)?,
         None => query_pairs(&event.query_string_parameters),
     };
+    let principal = if function_url {
+        None
+    } else {
+        authorizer::http_api(context.authorizer.as_ref())
+    };
     Ok(Request {
         method: context.http.method,
         path,
@@ -210,6 +224,7 @@ fn from_http_v2(
         request_id: context.request_id.unwrap_or_default(),
         stage: context.stage,
         source_ip: context.http.source_ip,
+        principal,
     })
 }
 
@@ -243,5 +258,6 @@ fn from_alb(event: AlbTargetGroupRequest) -> Result<Request, ApiError> {
         request_id: String::new(),
         stage: None,
         source_ip,
+        principal: None,
     })
 }
