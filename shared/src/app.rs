@@ -16,6 +16,7 @@ use serde_json::value::RawValue;
 use crate::config::{Config, Defaults};
 use crate::error::{ApiError, BoxError};
 use crate::event::{self, LambdaResponse, NotHttpEvent};
+use crate::metrics::RequestRecord;
 use crate::request::Request;
 use crate::response::Response;
 use crate::router::{self, RouteInfo, Router};
@@ -53,12 +54,13 @@ impl<S: Send + Sync + 'static> App<S> {
         let (source, request) = event::adapt(payload, invocation_id).inspect_err(|error| {
             tracing::warn!(request_id = invocation_id, %error, "rejected a non-HTTP event");
         })?;
-        let (response, method, path, request_id) = match request {
+        let (response, method, path, request_id, route) = match request {
             Ok(request) => {
                 let method = request.method.clone();
                 let path = request.path.clone();
                 let request_id = request.request_id.clone();
-                (self.handle(request).await, method, path, request_id)
+                let route = self.router.template(&path);
+                (self.handle(request).await, method, path, request_id, route)
             }
             Err(error) => {
                 tracing::warn!(request_id = invocation_id, error = %error, "unreadable HTTP event");
@@ -71,17 +73,22 @@ impl<S: Send + Sync + 'static> App<S> {
                     Method::GET,
                     String::new(),
                     invocation_id.to_owned(),
+                    None,
                 )
             }
         };
-        tracing::info!(
-            request_id,
-            method = %method,
-            path,
-            status = response.status.as_u16(),
-            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
-            "request"
-        );
+        let trace_header = crate::trace::current();
+        RequestRecord {
+            invocation_id,
+            trace_header: trace_header.as_deref(),
+            request_id: &request_id,
+            method: method.as_str(),
+            path: &path,
+            route,
+            status: response.status.as_u16(),
+            latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+        }
+        .log();
         Ok(LambdaResponse::new(response, source))
     }
 
@@ -164,9 +171,12 @@ async fn contain_panics<F: Future>(future: F) -> Result<F::Output, ()> {
     .await
 }
 
-/// Runs a function: sets up logging, reads [`Config`], builds the state with
-/// `init` (clients and stores, once per process), then serves the Lambda
-/// Runtime API until the process is stopped. Each invocation runs inside
+/// Runs a function: sets up logging and metrics, reads [`Config`], builds
+/// the state with `init` (clients and stores, once per process), then serves
+/// the Lambda Runtime API until the process is stopped; on SIGTERM or SIGINT
+/// it logs a last line, flushes and returns `Ok` (exit status 0, see
+/// [`crate::shutdown`]). Each invocation runs inside lambda_runtime's span
+/// (`requestId`, `xrayTraceId`: on every line it logs) and
 /// [`crate::trace::scope`] with its X-Ray trace header.
 ///
 /// With `--routes` (the route table) or `--openapi` (the OpenAPI description
@@ -206,12 +216,13 @@ where
     }
     crate::logging::init();
     check_lambda_environment()?;
+    crate::metrics::init(&std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_default());
     let config = Config::from_env(defaults)?;
     let state = init().await.inspect_err(|error| {
         tracing::error!(%error, "start-up failed");
     })?;
     let app = Arc::new(App::new(router, state, config));
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Payload>| {
+    let serve = lambda_runtime::run(service_fn(move |event: LambdaEvent<Payload>| {
         let app = Arc::clone(&app);
         let LambdaEvent { payload, context } = event;
         crate::trace::scope(context.xray_trace_id, async move {
@@ -227,8 +238,14 @@ where
                 }
             }
         })
-    }))
-    .await
+    }));
+    tokio::select! {
+        served = serve => served,
+        signal = crate::shutdown::signal() => {
+            crate::shutdown::finish(signal);
+            Ok(())
+        }
+    }
 }
 
 /// A Lambda payload as lambda_runtime hands it over: the JSON text, kept

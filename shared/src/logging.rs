@@ -6,7 +6,11 @@ use tracing_subscriber::EnvFilter;
 ///
 /// The level comes from `AWS_LAMBDA_LOG_LEVEL` (Lambda's advanced logging
 /// controls), then `RUST_LOG`, then INFO. `AWS_LAMBDA_LOG_FORMAT=JSON` writes
-/// one JSON object per line, which CloudWatch Logs Insights can query.
+/// one JSON object per line, which CloudWatch Logs Insights can query; the
+/// fields of the invocation's span (lambda_runtime's: `requestId`,
+/// `xrayTraceId`) are under `span` on each line. Lines go to stdout, where
+/// the request line with its metrics goes too ([`crate::metrics`]), so they
+/// reach CloudWatch in the order they were written.
 /// Panics are logged through tracing too, with their location.
 pub fn init() {
     let filter = filter_from(
@@ -16,11 +20,15 @@ pub fn init() {
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(std::io::stdout)
         .with_ansi(false)
         .with_target(false);
     let installed = if json {
-        builder.json().flatten_event(true).try_init()
+        builder
+            .json()
+            .flatten_event(true)
+            .with_span_list(false)
+            .try_init()
     } else {
         builder.try_init()
     };

@@ -12,6 +12,8 @@
 //! - [`HttpReply`]: a function's answer, whatever the event shape (`reply`).
 //! - `wire`: the one HTTP POST to the emulator (plain socket, with a deadline).
 //! - [`require_tool`]: skip on a laptop without a tool, fail under CI.
+//! - [`emf`]: a function's log read back: JSON lines, and the rules of
+//!   CloudWatch's Embedded Metric Format checked on the request lines.
 //! - [`dynamo`]: a DynamoDB-compatible server (moto) and the users table.
 //! - [`users`]: the `users` binary started on SQLite or DynamoDB.
 //! - [`hostile`]: table-driven hostile inputs and the checks on their answers.
@@ -27,6 +29,7 @@
 
 mod block_on;
 pub mod dynamo;
+pub mod emf;
 pub mod events;
 pub mod fault_proxy;
 pub mod hostile;

@@ -237,16 +237,19 @@ pub struct Function {
 impl Function {
     /// Starts `binary` as function `name`, with extra environment `env`.
     pub fn start(emulator: &Emulator, name: &str, binary: &str, env: &[(&str, &str)]) -> Self {
-        let stderr = if std::env::var_os("TEST_FUNCTION_LOGS").is_some() {
-            Stdio::inherit()
-        } else {
-            Stdio::null()
+        let output = || {
+            if std::env::var_os("TEST_FUNCTION_LOGS").is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            }
         };
-        Self::spawn(emulator, name, binary, env, stderr)
+        Self::spawn(emulator, name, binary, env, (output(), output()))
     }
 
-    /// Like [`Function::start`], with the process's log (stderr) written to
-    /// `log`, for a test to read.
+    /// Like [`Function::start`], with the process's log (stdout, where the
+    /// log lines and metrics go, and stderr) written to `log`, for a test
+    /// to read.
     pub fn start_logging(
         emulator: &Emulator,
         name: &str,
@@ -256,7 +259,16 @@ impl Function {
     ) -> Self {
         let file =
             std::fs::File::create(log).unwrap_or_else(|e| panic!("create {}: {e}", log.display()));
-        Self::spawn(emulator, name, binary, env, Stdio::from(file))
+        let stderr = file
+            .try_clone()
+            .unwrap_or_else(|e| panic!("reopen {}: {e}", log.display()));
+        Self::spawn(
+            emulator,
+            name,
+            binary,
+            env,
+            (Stdio::from(file), Stdio::from(stderr)),
+        )
     }
 
     fn spawn(
@@ -264,7 +276,7 @@ impl Function {
         name: &str,
         binary: &str,
         env: &[(&str, &str)],
-        stderr: Stdio,
+        (stdout, stderr): (Stdio, Stdio),
     ) -> Self {
         let child = Command::new(binary)
             .env("AWS_LAMBDA_RUNTIME_API", emulator.runtime_api(name))
@@ -272,7 +284,7 @@ impl Function {
             .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
             .envs(env.iter().copied())
-            .stdout(Stdio::null())
+            .stdout(stdout)
             .stderr(stderr)
             .spawn()
             .unwrap_or_else(|e| panic!("start {binary}: {e}"));
@@ -283,6 +295,27 @@ impl Function {
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// Sends SIGTERM (what Lambda does before it ends an environment with
+    /// an extension) and waits for the process to exit, at most a minute.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(sent, "kill -TERM {}", self.child.id());
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for the function") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the function did not exit within 60 s of SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Whether the process is still running.
