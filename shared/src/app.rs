@@ -77,18 +77,19 @@ impl<S: Send + Sync + 'static> App<S> {
                 )
             }
         };
-        let trace_header = crate::trace::current();
-        RequestRecord {
-            invocation_id,
-            trace_header: trace_header.as_deref(),
-            request_id: &request_id,
-            method: method.as_str(),
-            path: &path,
-            route,
-            status: response.status.as_u16(),
-            latency_ms: started.elapsed().as_secs_f64() * 1000.0,
-        }
-        .log();
+        crate::trace::with_current(|trace_header| {
+            RequestRecord {
+                invocation_id,
+                trace_header,
+                request_id: &request_id,
+                method: method.as_str(),
+                path: &path,
+                route,
+                status: response.status.as_u16(),
+                latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+            }
+            .log();
+        });
         Ok(LambdaResponse::new(response, source))
     }
 

@@ -11,7 +11,7 @@ use tracing_subscriber::EnvFilter;
 /// `xrayTraceId`) are under `span` on each line. Lines go to stdout, where
 /// the request line with its metrics goes too ([`crate::metrics`]), so they
 /// reach CloudWatch in the order they were written.
-/// Panics are logged through tracing too, with their location.
+/// Panics are logged through tracing too, on one line with their location.
 pub fn init() {
     let filter = filter_from(
         std::env::var("AWS_LAMBDA_LOG_LEVEL").ok(),
@@ -34,7 +34,17 @@ pub fn init() {
     };
     if installed.is_ok() {
         std::panic::set_hook(Box::new(|info| {
-            tracing::error!(panic = %info, "panic");
+            // The message on the event's own line, as every field is: a
+            // panic's `Display` ("panicked at …:\n<message>") would split it,
+            // and the text format's second line would name no request.
+            let message = info
+                .payload_as_str()
+                .unwrap_or("(a non-string payload)")
+                .replace('\n', "\\n");
+            match info.location() {
+                Some(location) => tracing::error!(panic = message.as_str(), %location, "panic"),
+                None => tracing::error!(panic = message.as_str(), "panic"),
+            }
         }));
     }
 }

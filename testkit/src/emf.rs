@@ -89,7 +89,9 @@ pub fn check(event: &str) -> Result<Map<String, Value>, String> {
         .ok_or("`_aws.Timestamp` is not a non-negative integer")?;
     // Milliseconds since the epoch: after 2001 in ms is > 1e12; seconds would be ~1.7e9.
     if timestamp < 1_000_000_000_000 {
-        return Err(format!("`_aws.Timestamp` {timestamp} is not in milliseconds"));
+        return Err(format!(
+            "`_aws.Timestamp` {timestamp} is not in milliseconds"
+        ));
     }
     let directives = aws
         .get("CloudWatchMetrics")
@@ -105,7 +107,9 @@ pub fn check(event: &str) -> Result<Map<String, Value>, String> {
 }
 
 fn check_directive(root: &Map<String, Value>, directive: &Value) -> Result<(), String> {
-    let directive = directive.as_object().ok_or("a directive is not an object")?;
+    let directive = directive
+        .as_object()
+        .ok_or("a directive is not an object")?;
     if let Some(extra) = directive
         .keys()
         .find(|k| !["Namespace", "Dimensions", "Metrics"].contains(&k.as_str()))
@@ -197,20 +201,36 @@ mod tests {
         let broken = [
             ("prefix ", valid.to_owned()),
             ("seconds", valid.replace("1574109732004", "1574109732")),
-            ("string value", valid.replace(r#""time":100"#, r#""time":"100""#)),
+            (
+                "string value",
+                valid.replace(r#""time":100"#, r#""time":"100""#),
+            ),
             ("missing value", valid.replace(r#","time":100"#, "")),
             ("number dimension", valid.replace(r#""$LATEST""#, "1")),
             ("unknown unit", valid.replace("Milliseconds", "Millis")),
-            ("extra member", valid.replace(r#""Namespace""#, r#""Extra":1,"Namespace""#)),
-            ("resolution", valid.replace(r#""StorageResolution":60"#, r#""StorageResolution":5"#)),
+            (
+                "extra member",
+                valid.replace(r#""Namespace""#, r#""Extra":1,"Namespace""#),
+            ),
+            (
+                "resolution",
+                valid.replace(r#""StorageResolution":60"#, r#""StorageResolution":5"#),
+            ),
             ("no _aws", valid.replace("_aws", "aws")),
         ];
         for (what, event) in broken {
-            let event = if what == "prefix " { format!("x {event}") } else { event };
+            let event = if what == "prefix " {
+                format!("x {event}")
+            } else {
+                event
+            };
             assert!(check(&event).is_err(), "{what}: {event}");
         }
         let dimensions: Vec<String> = (0..=MAX_DIMENSIONS).map(|i| format!("\"d{i}\"")).collect();
-        let wide = valid.replace(r#"["functionVersion"]"#, &format!("[{}]", dimensions.join(",")));
+        let wide = valid.replace(
+            r#"["functionVersion"]"#,
+            &format!("[{}]", dimensions.join(",")),
+        );
         assert!(check(&wide).is_err(), "31 dimensions");
     }
 }

@@ -297,24 +297,26 @@ impl Function {
         let _ = self.child.wait();
     }
 
-    /// Sends SIGTERM (what Lambda does before it ends an environment with
-    /// an extension) and waits for the process to exit, at most a minute.
-    pub fn terminate(&mut self) -> std::process::ExitStatus {
+    /// Sends `signal` (`TERM`: what Lambda sends before it ends an
+    /// environment that has an extension; `INT`: Ctrl-C) and waits for the
+    /// process to exit, at most a minute: its status, and how long it took.
+    pub fn signal(&mut self, signal: &str) -> (std::process::ExitStatus, Duration) {
+        let pid = self.child.id().to_string();
         let sent = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+            .args(["-s", signal, &pid])
             .status()
             .is_ok_and(|s| s.success());
-        assert!(sent, "kill -TERM {}", self.child.id());
-        let deadline = Instant::now() + Duration::from_secs(60);
+        assert!(sent, "kill -s {signal} {pid}");
+        let sent_at = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().expect("wait for the function") {
-                return status;
+                return (status, sent_at.elapsed());
             }
             assert!(
-                Instant::now() < deadline,
-                "the function did not exit within 60 s of SIGTERM"
+                sent_at.elapsed() < Duration::from_secs(60),
+                "the function did not exit within 60 s of SIG{signal}"
             );
-            std::thread::sleep(Duration::from_millis(20));
+            std::thread::sleep(Duration::from_millis(10));
         }
     }
 
