@@ -168,15 +168,15 @@ fn check_metric(root: &Map<String, Value>, metric: &Value) -> Result<(), String>
         .get("Name")
         .and_then(Value::as_str)
         .ok_or("a metric has no `Name` string")?;
-    if let Some(unit) = metric.get("Unit") {
-        if !unit.as_str().is_some_and(|u| UNITS.contains(&u)) {
-            return Err(format!("metric `{name}` has the unknown unit {unit}"));
-        }
+    if let Some(unit) = metric.get("Unit")
+        && !unit.as_str().is_some_and(|u| UNITS.contains(&u))
+    {
+        return Err(format!("metric `{name}` has the unknown unit {unit}"));
     }
-    if let Some(resolution) = metric.get("StorageResolution") {
-        if !matches!(resolution.as_u64(), Some(1 | 60)) {
-            return Err(format!("metric `{name}`: StorageResolution {resolution}"));
-        }
+    if let Some(resolution) = metric.get("StorageResolution")
+        && !matches!(resolution.as_u64(), Some(1 | 60))
+    {
+        return Err(format!("metric `{name}`: StorageResolution {resolution}"));
     }
     match root.get(name) {
         Some(Value::Number(_)) => Ok(()),

@@ -239,7 +239,7 @@ fn the_request_line_is_emf_per_route_and_cold_start() {
                 assert_eq!(&line[key], value, "{what}: {key}");
             }
             let latency = line["Latency"].as_f64().expect("Latency");
-            assert!(latency >= 0.0 && latency < 60_000.0, "{what}: {latency}");
+            assert!((0.0..60_000.0).contains(&latency), "{what}: {latency}");
             assert_eq!(line["Latency"], line["latency_ms"], "{what}");
         }
     }
