@@ -23,6 +23,7 @@ use crate::config::{Config, Defaults};
 use crate::deadline::{self, Deadline};
 use crate::error::{ApiError, BoxError};
 use crate::event::{self, LambdaResponse, NotHttpEvent};
+use crate::metrics::RequestRecord;
 use crate::request::Request;
 use crate::response::Response;
 use crate::router::{self, RouteInfo, Router};
@@ -76,12 +77,13 @@ impl<S: Send + Sync + 'static> App<S> {
             event::adapt(payload, invocation_id, base_path).inspect_err(|error| {
                 tracing::warn!(request_id = invocation_id, %error, "rejected a non-HTTP event");
             })?;
-        let (response, method, path, request_id) = match request {
+        let (response, method, path, request_id, route) = match request {
             Ok(request) => {
                 let method = request.method.clone();
                 let path = request.path.clone();
                 let request_id = request.request_id.clone();
-                (self.handle(request).await, method, path, request_id)
+                let route = self.router.template(&path);
+                (self.handle(request).await, method, path, request_id, route)
             }
             Err(error) => {
                 tracing::warn!(request_id = invocation_id, error = %error, "unreadable HTTP event");
@@ -94,17 +96,23 @@ impl<S: Send + Sync + 'static> App<S> {
                     Method::GET,
                     String::new(),
                     invocation_id.to_owned(),
+                    None,
                 )
             }
         };
-        tracing::info!(
-            request_id,
-            method = %method,
-            path,
-            status = response.status.as_u16(),
-            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
-            "request"
-        );
+        crate::trace::with_current(|trace_header| {
+            RequestRecord {
+                invocation_id,
+                trace_header,
+                request_id: &request_id,
+                method: method.as_str(),
+                path: &path,
+                route,
+                status: response.status.as_u16(),
+                latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+            }
+            .log();
+        });
         Ok(LambdaResponse::new(response, source))
     }
 
@@ -281,10 +289,13 @@ async fn contain_panics<F: Future>(future: F) -> Result<F::Output, ()> {
     .await
 }
 
-/// Runs a function: sets up logging, reads [`Config`], builds the state with
-/// `init` (clients and stores, once per process), then serves the Lambda
-/// Runtime API until the process is stopped. Each invocation runs inside
-/// [`crate::trace::scope`] with its X-Ray trace header, and inside
+/// Runs a function: sets up logging and metrics, reads [`Config`], builds
+/// the state with `init` (clients and stores, once per process), then serves
+/// the Lambda Runtime API until the process is stopped; on SIGTERM or SIGINT
+/// it logs a last line, flushes and returns `Ok` (exit status 0, see
+/// [`crate::shutdown`]). Each invocation runs inside lambda_runtime's span
+/// (`requestId`, `xrayTraceId`: on every line it logs),
+/// [`crate::trace::scope`] with its X-Ray trace header, and
 /// [`deadline::scope`] with Lambda's deadline less the safety margin.
 ///
 /// With `--routes` (the route table) or `--openapi` (the OpenAPI description
@@ -324,6 +335,7 @@ where
     }
     crate::logging::init();
     check_lambda_environment()?;
+    crate::metrics::init(&std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_default());
     let config = Config::from_env(defaults).inspect_err(|error| {
         tracing::error!(%error, "start-up failed");
     })?;
@@ -341,7 +353,7 @@ where
         None => app,
     };
     let app = Arc::new(app);
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Payload>| {
+    let serve = lambda_runtime::run(service_fn(move |event: LambdaEvent<Payload>| {
         let app = Arc::clone(&app);
         let LambdaEvent {
             payload,
@@ -363,8 +375,14 @@ where
             }
         });
         crate::trace::scope(trace_id, served)
-    }))
-    .await
+    }));
+    tokio::select! {
+        served = serve => served,
+        signal = crate::shutdown::signal() => {
+            crate::shutdown::finish(signal);
+            Ok(())
+        }
+    }
 }
 
 /// The handlers' deadline for an invocation; without one (a Lambda deadline

@@ -21,6 +21,8 @@
 //! - [`deadline`]: the invocation's deadline less a safety margin; a
 //!   handler still running then is answered `503`.
 //! - [`logging`]: tracing set-up honouring Lambda's log controls.
+//! - [`metrics`]: CloudWatch metrics (EMF) on each request's log line.
+//! - [`shutdown`]: SIGTERM/SIGINT end the process cleanly, logs flushed.
 //! - [`trace`]: the invocation's X-Ray trace header, for AWS SDK clients
 //!   ([`trace::TraceHeader`] with the `aws-sdk` feature).
 //! - [`app`]: one invocation end to end (5xx causes logged there), and [`run`].
@@ -57,9 +59,11 @@ pub mod deadline;
 pub mod error;
 pub mod event;
 pub mod logging;
+pub mod metrics;
 pub mod request;
 pub mod response;
 pub mod router;
+pub mod shutdown;
 pub mod trace;
 
 pub use app::{App, run, run_with};

@@ -6,8 +6,12 @@ use tracing_subscriber::EnvFilter;
 ///
 /// The level comes from `AWS_LAMBDA_LOG_LEVEL` (Lambda's advanced logging
 /// controls), then `RUST_LOG`, then INFO. `AWS_LAMBDA_LOG_FORMAT=JSON` writes
-/// one JSON object per line, which CloudWatch Logs Insights can query.
-/// Panics are logged through tracing too, with their location.
+/// one JSON object per line, which CloudWatch Logs Insights can query; the
+/// fields of the invocation's span (lambda_runtime's: `requestId`,
+/// `xrayTraceId`) are under `span` on each line. Lines go to stdout, where
+/// the request line with its metrics goes too ([`crate::metrics`]), so they
+/// reach CloudWatch in the order they were written.
+/// Panics are logged through tracing too, on one line with their location.
 pub fn init() {
     let filter = filter_from(
         std::env::var("AWS_LAMBDA_LOG_LEVEL").ok(),
@@ -16,17 +20,31 @@ pub fn init() {
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(std::io::stdout)
         .with_ansi(false)
         .with_target(false);
     let installed = if json {
-        builder.json().flatten_event(true).try_init()
+        builder
+            .json()
+            .flatten_event(true)
+            .with_span_list(false)
+            .try_init()
     } else {
         builder.try_init()
     };
     if installed.is_ok() {
         std::panic::set_hook(Box::new(|info| {
-            tracing::error!(panic = %info, "panic");
+            // The message on the event's own line, as every field is: a
+            // panic's `Display` ("panicked at …:\n<message>") would split it,
+            // and the text format's second line would name no request.
+            let message = info
+                .payload_as_str()
+                .unwrap_or("(a non-string payload)")
+                .replace('\n', "\\n");
+            match info.location() {
+                Some(location) => tracing::error!(panic = message.as_str(), %location, "panic"),
+                None => tracing::error!(panic = message.as_str(), "panic"),
+            }
         }));
     }
 }

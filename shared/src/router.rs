@@ -323,6 +323,14 @@ impl<S: Send + Sync + 'static> Router<S> {
             .and_then(|e| e.scope)
     }
 
+    /// The template of the route that serves `path` (`/users/{id}` for
+    /// `/users/42/`), whatever the method; `None` when no route has it.
+    /// Metrics are counted per template: a bounded set, unlike raw paths.
+    pub fn template(&self, path: &str) -> Option<&str> {
+        let found = self.tree.at(normalize_request_path(path)).ok()?;
+        Some(self.routes[*found.value].0.as_str())
+    }
+
     pub(crate) fn find(&self, method: &Method, path: &str) -> Match<'_, S> {
         let path = normalize_request_path(path);
         let Ok(found) = self.tree.at(path) else {
@@ -452,6 +460,30 @@ mod tests {
         );
         assert_eq!(response.status, StatusCode::METHOD_NOT_ALLOWED);
         assert_eq!(response.header("allow"), Some("GET, HEAD"));
+    }
+
+    #[test]
+    fn template_is_the_route_whatever_the_path_and_method() {
+        async fn nothing(_request: Request, _state: Arc<()>) -> HandlerResult {
+            Ok(Response::no_content())
+        }
+        let router = Router::new()
+            .route("/users", crate::get(nothing))
+            .route("/users/{id}", crate::delete(nothing))
+            .route("/files/{*rest}", crate::get(nothing));
+        let cases = [
+            ("/users", Some("/users")),
+            ("/users/", Some("/users")),
+            ("/users/42", Some("/users/{id}")),
+            ("/users/42/", Some("/users/{id}")),
+            ("/files/a/b/c", Some("/files/{*rest}")),
+            ("/users/42/extra", None),
+            ("/", None),
+            ("", None),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(router.template(path), expected, "{path}");
+        }
     }
 
     #[test]

@@ -30,6 +30,17 @@ pub fn current() -> Option<String> {
     TRACE_ID.try_with(Clone::clone).ok().flatten()
 }
 
+/// Runs `f` with the current trace header borrowed, as [`current`] finds
+/// it, without copying it (the request line of every invocation reads it).
+pub fn with_current<R>(f: impl FnOnce(Option<&str>) -> R) -> R {
+    let mut f = Some(f);
+    if let Ok(Some(out)) = TRACE_ID.try_with(|id| f.take().map(|f| f(id.as_deref()))) {
+        return out;
+    }
+    // Outside a scope: `try_with` did not run the closure, `f` is still here.
+    f.map_or_else(|| unreachable!("f runs once"), |f| f(None))
+}
+
 #[cfg(feature = "aws-sdk")]
 pub use sdk::TraceHeader;
 

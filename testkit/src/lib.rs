@@ -17,6 +17,8 @@
 //!   deadline a test chooses (the emulator's is fixed), `runtime_api`.
 //! - `http1`: the HTTP/1.1 messages the loopback test servers exchange.
 //! - [`require_tool`]: skip on a laptop without a tool, fail under CI.
+//! - [`emf`]: a function's log read back: JSON lines, and the rules of
+//!   CloudWatch's Embedded Metric Format checked on the request lines.
 //! - [`dynamo`]: a DynamoDB-compatible server (moto) and the users table.
 //! - [`users`]: the `users` binary started on SQLite or DynamoDB.
 //! - [`hostile`]: table-driven hostile inputs and the checks on their answers.
@@ -34,6 +36,7 @@
 
 mod block_on;
 pub mod dynamo;
+pub mod emf;
 pub mod events;
 pub mod fault_proxy;
 pub mod hostile;

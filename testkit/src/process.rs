@@ -237,16 +237,25 @@ pub struct Function {
 impl Function {
     /// Starts `binary` as function `name`, with extra environment `env`.
     pub fn start(emulator: &Emulator, name: &str, binary: &str, env: &[(&str, &str)]) -> Self {
-        let stderr = if std::env::var_os("TEST_FUNCTION_LOGS").is_some() {
-            Stdio::inherit()
-        } else {
-            Stdio::null()
+        let output = || {
+            if std::env::var_os("TEST_FUNCTION_LOGS").is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            }
         };
-        Self::spawn(&emulator.runtime_api(name), name, binary, env, stderr)
+        Self::spawn(
+            &emulator.runtime_api(name),
+            name,
+            binary,
+            env,
+            (output(), output()),
+        )
     }
 
-    /// Like [`Function::start`], with the process's log (stderr) written to
-    /// `log`, for a test to read.
+    /// Like [`Function::start`], with the process's log (stdout, where the
+    /// log lines and metrics go, and stderr) written to `log`, for a test
+    /// to read.
     pub fn start_logging(
         emulator: &Emulator,
         name: &str,
@@ -269,7 +278,16 @@ impl Function {
     ) -> Self {
         let file =
             std::fs::File::create(log).unwrap_or_else(|e| panic!("create {}: {e}", log.display()));
-        Self::spawn(runtime_api, name, binary, env, Stdio::from(file))
+        let stderr = file
+            .try_clone()
+            .unwrap_or_else(|e| panic!("reopen {}: {e}", log.display()));
+        Self::spawn(
+            runtime_api,
+            name,
+            binary,
+            env,
+            (Stdio::from(file), Stdio::from(stderr)),
+        )
     }
 
     fn spawn(
@@ -277,7 +295,7 @@ impl Function {
         name: &str,
         binary: &str,
         env: &[(&str, &str)],
-        stderr: Stdio,
+        (stdout, stderr): (Stdio, Stdio),
     ) -> Self {
         let child = Command::new(binary)
             .env("AWS_LAMBDA_RUNTIME_API", runtime_api)
@@ -285,7 +303,7 @@ impl Function {
             .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
             .envs(env.iter().copied())
-            .stdout(Stdio::null())
+            .stdout(stdout)
             .stderr(stderr)
             .spawn()
             .unwrap_or_else(|e| panic!("start {binary}: {e}"));
@@ -296,6 +314,29 @@ impl Function {
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// Sends `signal` (`TERM`: what Lambda sends before it ends an
+    /// environment that has an extension; `INT`: Ctrl-C) and waits for the
+    /// process to exit, at most a minute: its status, and how long it took.
+    pub fn signal(&mut self, signal: &str) -> (std::process::ExitStatus, Duration) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args(["-s", signal, &pid])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(sent, "kill -s {signal} {pid}");
+        let sent_at = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for the function") {
+                return (status, sent_at.elapsed());
+            }
+            assert!(
+                sent_at.elapsed() < Duration::from_secs(60),
+                "the function did not exit within 60 s of SIG{signal}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// Whether the process is still running.
