@@ -262,14 +262,17 @@ fn check_lambda_environment() -> Result<(), String> {
 
 /// The in-function verifier, when any `AUTH_*` variable is set (then all
 /// must be valid, or the function refuses to start); `None` leaves
-/// protected routes to API Gateway's authorizer context alone.
+/// protected routes to API Gateway's authorizer context alone, which is
+/// said at start-up when the function has any (`protected`).
 #[cfg(feature = "auth")]
-fn verifier_from_env() -> Result<Option<Verifier>, crate::config::ConfigError> {
+fn verifier_from_env(protected: bool) -> Result<Option<Verifier>, crate::config::ConfigError> {
     let any_set = ["AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_JWKS_URL"]
         .into_iter()
         .any(|name| std::env::var_os(name).is_some());
     if !any_set {
-        tracing::info!("AUTH_* not set: protected routes accept API Gateway's authorizer only");
+        if protected {
+            tracing::info!("AUTH_* not set: protected routes accept API Gateway's authorizer only");
+        }
         return Ok(None);
     }
     Verifier::from_env().map(Some)
@@ -340,7 +343,9 @@ where
         tracing::error!(%error, "start-up failed");
     })?;
     #[cfg(feature = "auth")]
-    let verifier = verifier_from_env().inspect_err(|error| {
+    let protected = router.routes().iter().any(|route| !route.scopes.is_empty());
+    #[cfg(feature = "auth")]
+    let verifier = verifier_from_env(protected).inspect_err(|error| {
         tracing::error!(%error, "start-up failed");
     })?;
     let state = init().await.inspect_err(|error| {

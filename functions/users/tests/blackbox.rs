@@ -4,7 +4,8 @@
 use std::collections::HashSet;
 
 use serde_json::{Value, json};
-use testkit::dynamo::{Moto, TEST_ENV};
+use testkit::dynamo::Moto;
+use testkit::users::{Store, start_users};
 use testkit::{Emulator, Function, HttpReply, Shape};
 
 const BIN: &str = env!("CARGO_BIN_EXE_users");
@@ -44,34 +45,6 @@ impl Api<'_> {
     }
 }
 
-fn start(emulator: &Emulator, db: &std::path::Path) -> Function {
-    Function::start(
-        emulator,
-        "users",
-        BIN,
-        &[("USERS_DB_PATH", db.to_str().expect("utf-8 path"))],
-    )
-}
-
-/// The users binary on DynamoDB: `USERS_TABLE` on a moto server.
-fn start_on_dynamodb(emulator: &Emulator, moto: &Moto, table: &str) -> Function {
-    let endpoint = moto.endpoint();
-    let mut env = vec![
-        ("USERS_TABLE", table),
-        ("DYNAMODB_ENDPOINT", endpoint.as_str()),
-    ];
-    env.extend_from_slice(TEST_ENV);
-    Function::start(emulator, "users", BIN, &env)
-}
-
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(future)
-}
-
 #[test]
 fn the_users_contract_holds_over_both_event_shapes() {
     let Some(emulator) = Emulator::start() else {
@@ -79,7 +52,12 @@ fn the_users_contract_holds_over_both_event_shapes() {
     };
     for shape in Shape::ALL {
         let dir = tempfile::tempdir().expect("temp dir");
-        let _users = start(&emulator, &dir.path().join("users.sqlite3"));
+        let _users = start_users(
+            &emulator,
+            BIN,
+            Store::Sqlite(&dir.path().join("users.sqlite3")),
+            &[],
+        );
         let api = Api {
             emulator: &emulator,
             shape,
@@ -421,8 +399,16 @@ fn the_users_contract_holds_on_dynamodb() {
     let Some(moto) = Moto::start() else { return };
     for (n, shape) in Shape::ALL.into_iter().enumerate() {
         let table = format!("users-blackbox-{n}");
-        block_on(moto.create_users_table(&table));
-        let _users = start_on_dynamodb(&emulator, &moto, &table);
+        testkit::block_on(moto.create_users_table(&table));
+        let _users = start_users(
+            &emulator,
+            BIN,
+            Store::Dynamo {
+                moto: &moto,
+                table: &table,
+            },
+            &[],
+        );
         let api = Api {
             emulator: &emulator,
             shape,
@@ -467,13 +453,25 @@ fn concurrent_duplicate_creates_give_one_user_on_both_backends() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("users.sqlite3");
     {
-        let _instances: Vec<Function> = (0..4).map(|_| start(&emulator, &db)).collect();
+        let _instances: Vec<Function> = (0..4)
+            .map(|_| start_users(&emulator, BIN, Store::Sqlite(&db), &[]))
+            .collect();
         scenario_concurrent_duplicates(&emulator);
     }
     let Some(moto) = Moto::start() else { return };
-    block_on(moto.create_users_table("users-race"));
+    testkit::block_on(moto.create_users_table("users-race"));
     let _instances: Vec<Function> = (0..4)
-        .map(|_| start_on_dynamodb(&emulator, &moto, "users-race"))
+        .map(|_| {
+            start_users(
+                &emulator,
+                BIN,
+                Store::Dynamo {
+                    moto: &moto,
+                    table: "users-race",
+                },
+                &[],
+            )
+        })
         .collect();
     scenario_concurrent_duplicates(&emulator);
 }
@@ -486,8 +484,16 @@ fn a_dynamodb_outage_is_a_503_and_the_function_recovers() {
     let Some(mut moto) = Moto::start() else {
         return;
     };
-    block_on(moto.create_users_table("users-outage"));
-    let mut users = start_on_dynamodb(&emulator, &moto, "users-outage");
+    testkit::block_on(moto.create_users_table("users-outage"));
+    let mut users = start_users(
+        &emulator,
+        BIN,
+        Store::Dynamo {
+            moto: &moto,
+            table: "users-outage",
+        },
+        &[],
+    );
     let api = Api {
         emulator: &emulator,
         shape: Shape::RestV1,
@@ -518,7 +524,7 @@ fn a_dynamodb_outage_is_a_503_and_the_function_recovers() {
     assert!(users.is_running(), "an outage never takes the process down");
 
     moto.restart();
-    block_on(moto.create_users_table("users-outage"));
+    testkit::block_on(moto.create_users_table("users-outage"));
     let reply = api.call("GET", "/api/v1/users", None);
     assert_eq!(reply.status, 200, "serves again: {}", reply.text());
     api.create("After", "after@example.com");
@@ -535,11 +541,11 @@ fn users_survive_a_restart_of_the_process() {
         emulator: &emulator,
         shape: Shape::HttpV2,
     };
-    let mut first = start(&emulator, &db);
+    let mut first = start_users(&emulator, BIN, Store::Sqlite(&db), &[]);
     let user = api.create("Persistent", "persist@example.com");
     first.kill();
 
-    let _second = start(&emulator, &db);
+    let _second = start_users(&emulator, BIN, Store::Sqlite(&db), &[]);
     let reply = api.call(
         "GET",
         &format!("/api/v1/users/{}", user["id"].as_str().expect("id")),

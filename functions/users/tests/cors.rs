@@ -3,6 +3,7 @@
 //! sends `*` only when `*` is configured. (The rules themselves are unit
 //! tested in shared/src/cors.rs and shared/tests/router.rs.)
 
+use testkit::users::{Store, start_users};
 use testkit::{Emulator, Function, HttpReply, Shape};
 
 const BIN: &str = env!("CARGO_BIN_EXE_users");
@@ -10,14 +11,11 @@ const ALLOWED: &str = "https://app.example.com";
 const ALSO_ALLOWED: &str = "https://admin.example.com";
 
 fn start(emulator: &Emulator, db: &std::path::Path, origins: &str) -> Function {
-    Function::start(
+    start_users(
         emulator,
-        "users",
         BIN,
-        &[
-            ("USERS_DB_PATH", db.to_str().expect("utf-8 path")),
-            ("CORS_ALLOW_ORIGINS", origins),
-        ],
+        Store::Sqlite(db),
+        &[("CORS_ALLOW_ORIGINS", origins)],
     )
 }
 

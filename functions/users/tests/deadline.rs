@@ -77,11 +77,7 @@ fn assert_deadline_503(what: &str, reply: &HttpReply, took: Duration, time_left:
 fn a_slow_store_is_a_503_before_the_deadline_and_the_next_request_is_served() {
     let Some(moto) = Moto::start() else { return };
     let table = "users-deadline";
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(moto.create_users_table(table));
+    testkit::block_on(moto.create_users_table(table));
     let proxy = FaultProxy::start(&moto.endpoint());
     let runtime = RuntimeApi::start();
     let dir = tempfile::tempdir().expect("temp dir");

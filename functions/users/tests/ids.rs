@@ -124,11 +124,7 @@ fn ids_that_are_not_uuids_are_404_on_dynamodb() {
     };
     let Some(moto) = Moto::start() else { return };
     let table = "users-ids";
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(moto.create_users_table(table));
+    testkit::block_on(moto.create_users_table(table));
     let endpoint = moto.endpoint();
     let mut env = vec![
         ("USERS_TABLE", table),

@@ -168,11 +168,7 @@ fn hostile_characters_and_unicode_forms_on_dynamodb() {
     };
     let Some(moto) = Moto::start() else { return };
     let table = "users-hygiene";
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(moto.create_users_table(table));
+    testkit::block_on(moto.create_users_table(table));
     let endpoint = moto.endpoint();
     let mut env = vec![
         ("USERS_TABLE", table),

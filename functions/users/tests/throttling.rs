@@ -125,11 +125,7 @@ fn throttled_transactions_are_retried_then_a_503_with_retry_after() {
     };
     let Some(moto) = Moto::start() else { return };
     let table = "users-throttling";
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(moto.create_users_table(table));
+    testkit::block_on(moto.create_users_table(table));
     let proxy = FaultProxy::start(&moto.endpoint());
     let dir = tempfile::tempdir().expect("temp dir");
     let log = dir.path().join("users.log");
