@@ -77,8 +77,8 @@ case_standins() {
 run_case "stand-ins for the builder and the AWS base made (image/standin/make)" case_standins
 or_stop
 # shellcheck source=/dev/null
-source "$WORK/standins.env" # SUITE GLIBC BASE_IMAGE RUST_IMAGE
-echo "# stand-ins: BASE_IMAGE=$BASE_IMAGE RUST_IMAGE=$RUST_IMAGE (Debian $SUITE, glibc $GLIBC)"
+source "$WORK/standins.env" # DEBIAN_SUITE GLIBC BASE_IMAGE RUST_IMAGE
+echo "# stand-ins: BASE_IMAGE=$BASE_IMAGE RUST_IMAGE=$RUST_IMAGE (Debian $DEBIAN_SUITE, glibc $GLIBC)"
 
 case_base_contract() {
   local out rc=0
@@ -202,11 +202,11 @@ run_case "binaries are built with panic=unwind (panic_unwind runtime linked)" ca
 # when that base is older than 2.34 (bullseye); after a fallback to a newer
 # suite (bullseye gone from the mirror), only the symbol check above does.
 if [[ "$(printf '%s\n2.34\n' "$GLIBC" | sort -V | head -n 1)" == "$GLIBC" && "$GLIBC" != 2.34 ]]; then
-  echo "ok - stand-in base's glibc $GLIBC (Debian $SUITE) is older than Amazon Linux 2023's 2.34: the runs below prove the floor"
+  echo "ok - stand-in base's glibc $GLIBC (Debian $DEBIAN_SUITE) is older than Amazon Linux 2023's 2.34: the runs below prove the floor"
   PASSED=$((PASSED + 1))
 else
   skip_case "stand-in base older than glibc 2.34" \
-    "Debian $SUITE has glibc $GLIBC; the symbol check above still holds the binaries to 2.34" \
+    "Debian $DEBIAN_SUITE has glibc $GLIBC; the symbol check above still holds the binaries to 2.34" \
     "STANDIN_SUITES=bullseye with a DEBIAN_MIRROR that still has bullseye (image/standin/make)"
 fi
 
@@ -391,7 +391,7 @@ case_invoke_local_cli() {
 run_case "scripts/invoke-local: --help, usage errors, unreachable emulator" case_invoke_local_cli
 
 case_shellcheck() {
-  shellcheck scripts/invoke-local tests/image.sh image/standin/make
+  shellcheck -x scripts/invoke-local tests/image.sh tests/lib.sh image/standin/make
   shellcheck -s sh image/bootstrap image/build-functions image/standin/lambda-entrypoint.sh
 }
 run_case "shellcheck: the image's scripts, scripts/invoke-local, this suite" case_shellcheck

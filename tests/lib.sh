@@ -14,6 +14,7 @@
 #   fail MSG               print FAIL: MSG and return 1 (inside a case)
 #   expect_fail PATTERN CMD...  CMD must exit non-zero and print PATTERN
 #   summary                `SUITE: N passed, N failed, N skipped`
+#   free_port              a free TCP port on 127.0.0.1
 # Counts are also appended to $TEST_TALLY_LOG and skips to $TEST_SKIP_LOG
 # when scripts/test sets them.
 
@@ -107,4 +108,8 @@ expect_fail() {
   if out="$("$@" 2>&1)"; then fail "expected failure from: $*"; fi
   echo "$out"
   grep -qE -- "$pattern" <<<"$out" || fail "output lacks /$pattern/"
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }

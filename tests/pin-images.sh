@@ -11,62 +11,20 @@
 # CI=true, where it fails.
 set -euo pipefail
 
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-PASSED=0
-FAILED=0
+# shellcheck source=tests/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 REGISTRY_PID=""
-
-summary() { echo "pin-images: $PASSED passed, $FAILED failed"; }
-
-need() {
-  command -v "$1" >/dev/null 2>&1 && return 0
-  if [[ "${CI:-}" == true ]]; then
-    echo "not ok - $1 is not installed (install with: $2)"
-    exit 1
-  fi
-  echo "SKIP: $1 is not installed; install with: $2"
-  exit 77
-}
-need docker-registry "apt-get install -y docker-registry"
-need skopeo "apt-get install -y skopeo"
-need curl "apt-get install -y curl"
-need python3 "apt-get install -y python3"
-
-WORK="$(mktemp -d)"
 cleanup() {
   if [[ -n "$REGISTRY_PID" ]]; then
     kill "$REGISTRY_PID" 2>/dev/null || true
     wait "$REGISTRY_PID" 2>/dev/null || true
   fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-fail() {
-  echo "FAIL: $*"
-  return 1
 }
 
-run_case() {
-  local name="$1" log="$WORK/case.log" rc
-  shift
-  set +e
-  (set -e; "$@") >"$log" 2>&1
-  rc=$?
-  set -e
-  if ((rc == 0)); then
-    echo "ok - $name"
-    PASSED=$((PASSED + 1))
-  else
-    echo "not ok - $name"
-    sed 's/^/#   /' "$log"
-    FAILED=$((FAILED + 1))
-  fi
-}
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+need docker-registry "apt-get install -y docker-registry"
+need skopeo "apt-get install -y skopeo"
+need curl "apt-get install -y curl"
+need python3 "apt-get install -y python3"
 
 # ---- the registry ----
 PORT="$(free_port)"

@@ -20,32 +20,14 @@
 # A missing tool skips the suite (exit 77) unless CI=true, where it fails.
 set -euo pipefail
 
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=tests/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ROOT="$PWD"
 BUILT_IMAGE="localhost/rust-lambda-api:image-test" # tests/image.sh's tag
 ACCOUNT=123456789012                               # moto's default account
 REGION=eu-west-1
 STAGE=rehearsal
-PASSED=0
-FAILED=0
 PIDS=()
-
-summary() { echo "rehearsal: $PASSED passed, $FAILED failed"; }
-
-need() {
-  command -v "$1" >/dev/null 2>&1 && return 0
-  missing "$1 is not installed" "$2"
-}
-missing() {
-  if [[ "${CI:-}" == true ]]; then
-    echo "not ok - $1 (install with: $2)"
-    FAILED=$((FAILED + 1))
-    summary
-    exit 1
-  fi
-  echo "SKIP: $1; install with: $2"
-  exit 77
-}
 
 need python3 "apt-get install -y python3"
 need node "apt-get install -y nodejs (Node.js 20.19+)"
@@ -57,7 +39,6 @@ python3 -c 'import boto3' 2>/dev/null || missing "boto3 is not installed" "pip i
 python3 -c 'import moto.server' 2>/dev/null || missing "moto's server is not installed" "pip install 'moto[server]==5.2.1'"
 [[ -x node_modules/.bin/osls ]] || missing "osls is not installed" "npm ci"
 
-WORK="$(mktemp -d)"
 cleanup() {
   local pid
   for pid in ${PIDS[@]+"${PIDS[@]}"}; do
@@ -65,40 +46,17 @@ cleanup() {
     wait "$pid" 2>/dev/null || true
   done
   podman rmi -f "$STANDIN:one" "$IMAGE_TWO" >/dev/null 2>&1 || true
-  rm -rf "$WORK"
 }
 STANDIN="localhost/rust-lambda-api-rehearsal-$$"
 IMAGE_TWO="$STANDIN:two"
-trap cleanup EXIT
 
-run_case() {
-  local name="$1" log="$WORK/case.log" rc
-  shift
-  set +e
-  (set -e; "$@") >"$log" 2>&1
-  rc=$?
-  set -e
-  if ((rc == 0)); then
-    echo "ok - $name"
-    grep '^# ' "$log" || true
-    PASSED=$((PASSED + 1))
-  else
-    echo "not ok - $name"
-    sed 's/^/#   /' "$log"
-    FAILED=$((FAILED + 1))
-    echo "# the remaining cases need it: stopping"
-    summary
-    exit 1
-  fi
-}
-
-fail() {
-  echo "FAIL: $*"
-  return 1
-}
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+# Each case needs the ones before it: the first failure stops the suite.
+run_step() {
+  run_case "$@"
+  ((CASE_RC == 0)) && return 0
+  echo "# the remaining cases need it: stopping"
+  summary
+  exit 1
 }
 
 # wait_http URL LOG: until URL answers (bounded), else show LOG and fail.
@@ -175,7 +133,7 @@ case_images() {
   podman build -q --pull=never -t "$IMAGE_TWO" -f "$WORK/build/Containerfile.two" "$WORK/build" >/dev/null
   echo "IMAGE_ONE=$IMAGE_ONE" >"$WORK/images.env"
 }
-run_case "images to push" case_images
+run_step "images to push" case_images
 # shellcheck source=/dev/null
 source "$WORK/images.env"
 
@@ -197,7 +155,7 @@ case_push() {
   push "$IMAGE_TWO" two
   [[ "$(cat "$WORK/one.digest")" != "$(cat "$WORK/two.digest")" ]] || fail "both images have one digest"
 }
-run_case "podman push --digestfile into the local registry (docker-registry)" case_push
+run_step "podman push --digestfile into the local registry (docker-registry)" case_push
 DIGEST_ONE="$(cat "$WORK/one.digest")"
 DIGEST_TWO="$(cat "$WORK/two.digest")"
 
@@ -220,20 +178,20 @@ USERS_RESERVED_CONCURRENCY=7
 ALARM_TOPIC_ARN=arn:aws:sns:$REGION:$ACCOUNT:rehearsal-alarms
 EOF
 }
-run_case "a copy of the deployment files with a deploy.env for moto" case_copy
+run_step "a copy of the deployment files with a deploy.env for moto" case_copy
 
 case_set_digest() {
   "$REPO/scripts/set-image-digest" --file "$REPO/functions.yml" "$ECR_URI" "$DIGEST_ONE"
   python3 tests/rehearsal_checks.py pinned "$REPO/functions.yml" "$ECR_URI@$DIGEST_ONE"
 }
-run_case "scripts/set-image-digest pins every function to the pushed digest" case_set_digest
+run_step "scripts/set-image-digest pins every function to the pushed digest" case_set_digest
 
 case_ecr() {
   python3 tests/rehearsal_checks.py ecr rust-lambda-api "$DIGEST_ONE" "$WORK/one.manifest"
   python3 tests/rehearsal_checks.py ecr rust-lambda-api "$DIGEST_TWO" "$WORK/two.manifest"
   python3 tests/rehearsal_checks.py topic rehearsal-alarms
 }
-run_case "ECR repository and image records (registry manifests and digests), SNS topic in moto" case_ecr
+run_step "ECR repository and image records (registry manifests and digests), SNS topic in moto" case_ecr
 
 # deploy ARGS...: scripts/deploy in the copy; its output is kept for failures.
 deploy() {
@@ -247,10 +205,10 @@ case_deploy() {
   deploy
   python3 tests/rehearsal_checks.py deployed "$ECR_URI@$DIGEST_ONE"
 }
-run_case "scripts/deploy (osls deploy) creates the stack; read back, it is what serverless.yml says" case_deploy
+run_step "scripts/deploy (osls deploy) creates the stack; read back, it is what serverless.yml says" case_deploy
 
 case_edge_bites() { python3 tests/rehearsal_checks.py edge-bites; }
-run_case "the edge checks catch a wrong stage, gateway response or alarm" case_edge_bites
+run_step "the edge checks catch a wrong stage, gateway response or alarm" case_edge_bites
 
 case_deploy_function() {
   python3 tests/rehearsal_checks.py snapshot "$WORK/before-f.json"
@@ -258,7 +216,7 @@ case_deploy_function() {
   deploy -f users
   python3 tests/rehearsal_checks.py function-updated "$WORK/before-f.json" users "$ECR_URI@$DIGEST_TWO"
 }
-run_case "scripts/deploy -f users points users, and only users, at a new image" case_deploy_function
+run_step "scripts/deploy -f users points users, and only users, at a new image" case_deploy_function
 
 case_redeploy() {
   python3 tests/rehearsal_checks.py snapshot "$WORK/before-full.json"
@@ -266,7 +224,7 @@ case_redeploy() {
   python3 tests/rehearsal_checks.py deployed "$ECR_URI@$DIGEST_TWO"
   python3 tests/rehearsal_checks.py redeployed "$WORK/before-full.json"
 }
-run_case "a second full deploy with the new digest updates every function, in place" case_redeploy
+run_step "a second full deploy with the new digest updates every function, in place" case_redeploy
 
 case_remove() {
   if ! (cd "$REPO" && timeout 150 node_modules/.bin/osls remove --stage "$STAGE") >"$WORK/remove.log" 2>&1; then
@@ -275,7 +233,7 @@ case_remove() {
   fi
   python3 tests/rehearsal_checks.py removed
 }
-run_case "osls remove deletes the stack and leaves the users table (Retain)" case_remove
+run_step "osls remove deletes the stack and leaves the users table (Retain)" case_remove
 
 summary
 ((FAILED == 0))

@@ -346,11 +346,16 @@ fn partial_or_malformed_auth_settings_refuse_to_start_naming_the_variable() {
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
             .output()
             .expect("the binary runs");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(!output.status.success(), "{env:?}: {stderr}");
+        // The log (stdout) and what main returned (stderr).
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(!output.status.success(), "{env:?}: {text}");
         assert!(
-            stderr.contains(&format!("invalid {variable}:")),
-            "{env:?}: {stderr}"
+            text.contains(&format!("invalid {variable}:")),
+            "{env:?}: {text}"
         );
     }
 }

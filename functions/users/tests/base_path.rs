@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use testkit::events::RestV1Event;
+use testkit::events::{Caller, RestV1Event};
 use testkit::{Emulator, Function, HttpReply, Shape};
 
 const BIN: &str = env!("CARGO_BIN_EXE_users");
@@ -19,7 +19,14 @@ const HTTP_MAPPED: &str =
 
 /// A request on `api.example.com/orders`: the fixture of `shape` with the
 /// method, the path (base path included) and a JSON body.
+/// The mapped event for `method path`, from a caller with every scope.
 fn mapped(shape: Shape, method: &str, path: &str, body: Option<&Value>) -> Value {
+    let mut event = mapped_from_fixture(shape, method, path, body);
+    Caller::full().authorize(shape, &mut event);
+    event
+}
+
+fn mapped_from_fixture(shape: Shape, method: &str, path: &str, body: Option<&Value>) -> Value {
     let body = body.map(Value::to_string);
     match shape {
         Shape::RestV1 => {
