@@ -17,6 +17,7 @@ use std::sync::LazyLock;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 use shared::http::{HeaderValue, Method};
+use shared::auth::Principal;
 use shared::{ApiError, App, Config, Request};
 use users::AppState;
 use users::model::{MAX_EMAIL_CHARS, MAX_NAME_CHARS, UserBody, UserInput};
@@ -49,6 +50,12 @@ fn post(body: &[u8]) -> Request {
         path: "/api/v1/users".into(),
         body: body.to_vec(),
         request_id: "fuzz".into(),
+        // A caller allowed to create users: the body is what is fuzzed.
+        principal: Some(Principal {
+            subject: "fuzz".into(),
+            scopes: vec![users::routes::WRITE_SCOPE.into()],
+            claims: serde_json::Map::new(),
+        }),
         ..Request::default()
     };
     request

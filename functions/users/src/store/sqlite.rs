@@ -44,7 +44,9 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let io =
             |e: std::io::Error| StoreError::Internal(format!("{}: {e}", path.display()).into());
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        // SQLite's in-memory database: no file to create or protect.
+        let in_memory = path.as_os_str() == ":memory:";
+        if !in_memory && let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             DirBuilder::new()
                 .recursive(true)
                 .mode(0o700)
@@ -53,14 +55,16 @@ impl SqliteStore {
         }
         // Created here, not by SQLite, which would use 0644; an existing
         // file is left as it is.
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-        {
-            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(io(e)),
-            _ => {}
+        if !in_memory {
+            match OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+            {
+                Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(io(e)),
+                _ => {}
+            }
         }
         let connection = Connection::open(path).map_err(internal)?;
         connection
