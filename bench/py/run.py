@@ -105,6 +105,16 @@ def http_v2(base, method, path, body=None):
     return event
 
 
+def with_caller(event):
+    """A REST v1 event as API Gateway passes it on after the authorizer
+    allowed the call: its context names the caller and its scopes (the
+    users routes require ``users:read``; the peers ignore it)."""
+    event["requestContext"]["authorizer"] = {
+        "principalId": "bench", "sub": "bench", "scope": "users:read", "integrationLatency": 0,
+    }
+    return event
+
+
 def write_events(root, release, work):
     """Writes every event to ``work/events`` and returns their paths by name.
 
@@ -121,7 +131,7 @@ def write_events(root, release, work):
     events = {
         "article-verbatim": article,
         "ping-v1": v1,
-        "users-v1": rest_v1("GET", "/api/v1/users/"),
+        "users-v1": with_caller(rest_v1("GET", "/api/v1/users/")),
         "ping-v2": http_v2(v2, "GET", "/ping"),
     }
     for label, size in (("100", 100), ("1k", 1024), ("10k", 10 * 1024), ("100k", 100 * 1024)):
