@@ -8,6 +8,7 @@
 
 use serde_json::{Value, json};
 use testkit::dynamo::{Moto, TEST_ENV};
+use testkit::users::{Store, start_users};
 use testkit::{Emulator, Function, HttpReply, Shape, free_port};
 
 const BIN: &str = env!("CARGO_BIN_EXE_users");
@@ -107,12 +108,7 @@ fn ids_that_are_not_uuids_are_404_on_sqlite() {
     };
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("users.sqlite3");
-    let _users = Function::start(
-        &emulator,
-        "users",
-        BIN,
-        &[("USERS_DB_PATH", db.to_str().expect("utf-8 path"))],
-    );
+    let _users = start_users(&emulator, BIN, Store::Sqlite(&db), &[]);
     malformed_ids_are_unknown_ids(&emulator, "sqlite");
     the_real_id_still_works(&emulator, "sqlite");
 }
@@ -125,13 +121,7 @@ fn ids_that_are_not_uuids_are_404_on_dynamodb() {
     let Some(moto) = Moto::start() else { return };
     let table = "users-ids";
     testkit::block_on(moto.create_users_table(table));
-    let endpoint = moto.endpoint();
-    let mut env = vec![
-        ("USERS_TABLE", table),
-        ("DYNAMODB_ENDPOINT", endpoint.as_str()),
-    ];
-    env.extend_from_slice(TEST_ENV);
-    let _users = Function::start(&emulator, "users", BIN, &env);
+    let _users = start_users(&emulator, BIN, Store::Dynamo { moto: &moto, table }, &[]);
     malformed_ids_are_unknown_ids(&emulator, "dynamodb");
     the_real_id_still_works(&emulator, "dynamodb");
 }

@@ -5,8 +5,9 @@
 //! each of these was a 201.
 
 use serde_json::{Value, json};
-use testkit::dynamo::{Moto, TEST_ENV};
-use testkit::{Emulator, Function, HttpReply, Shape};
+use testkit::dynamo::Moto;
+use testkit::users::{Store, start_users};
+use testkit::{Emulator, HttpReply, Shape};
 
 const BIN: &str = env!("CARGO_BIN_EXE_users");
 const USERS: &str = "/api/v1/users";
@@ -152,12 +153,7 @@ fn hostile_characters_and_unicode_forms_on_sqlite() {
     };
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("users.sqlite3");
-    let _users = Function::start(
-        &emulator,
-        "users",
-        BIN,
-        &[("USERS_DB_PATH", db.to_str().expect("utf-8 path"))],
-    );
+    let _users = start_users(&emulator, BIN, Store::Sqlite(&db), &[]);
     scenario(&emulator, "sqlite");
 }
 
@@ -169,12 +165,6 @@ fn hostile_characters_and_unicode_forms_on_dynamodb() {
     let Some(moto) = Moto::start() else { return };
     let table = "users-hygiene";
     testkit::block_on(moto.create_users_table(table));
-    let endpoint = moto.endpoint();
-    let mut env = vec![
-        ("USERS_TABLE", table),
-        ("DYNAMODB_ENDPOINT", endpoint.as_str()),
-    ];
-    env.extend_from_slice(TEST_ENV);
-    let _users = Function::start(&emulator, "users", BIN, &env);
+    let _users = start_users(&emulator, BIN, Store::Dynamo { moto: &moto, table }, &[]);
     scenario(&emulator, "dynamodb");
 }
