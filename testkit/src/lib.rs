@@ -50,6 +50,8 @@ mod wire;
 
 pub use block_on::block_on;
 pub use events::{Caller, Shape};
-pub use process::{Emulator, Function, Invocation, free_port, require_tool, workspace_root};
+pub use process::{
+    Emulator, Function, Invocation, free_port, require_tool, run_to_exit, workspace_root,
+};
 pub use reply::HttpReply;
 pub use runtime_api::RuntimeApi;

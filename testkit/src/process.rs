@@ -297,11 +297,7 @@ impl Function {
         env: &[(&str, &str)],
         (stdout, stderr): (Stdio, Stdio),
     ) -> Self {
-        let child = Command::new(binary)
-            .env("AWS_LAMBDA_RUNTIME_API", runtime_api)
-            .env("AWS_LAMBDA_FUNCTION_NAME", name)
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        let child = lambda_command(binary, runtime_api, name)
             .envs(env.iter().copied())
             .stdout(stdout)
             .stderr(stderr)
@@ -360,4 +356,41 @@ impl Drop for Function {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// `binary` with the environment Lambda gives function `name`.
+fn lambda_command(binary: &str, runtime_api: &str, name: &str) -> Command {
+    let mut command = Command::new(binary);
+    command
+        .env("AWS_LAMBDA_RUNTIME_API", runtime_api)
+        .env("AWS_LAMBDA_FUNCTION_NAME", name)
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128");
+    command
+}
+
+/// Runs `binary` as function `name` until it exits, `unset` removed from
+/// its environment and `env` added, against a Runtime API nobody serves (a
+/// start-up refusal must come before it is reached): whether it exited
+/// successfully, and its output (the log on stdout, then stderr).
+pub fn run_to_exit(
+    binary: &str,
+    name: &str,
+    unset: &[&str],
+    env: &[(&str, &str)],
+) -> (bool, String) {
+    let mut command = lambda_command(binary, "127.0.0.1:9", name);
+    for variable in unset {
+        command.env_remove(variable);
+    }
+    let output = command
+        .envs(env.iter().copied())
+        .output()
+        .unwrap_or_else(|e| panic!("run {binary}: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
 }

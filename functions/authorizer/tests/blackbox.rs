@@ -270,25 +270,13 @@ fn missing_or_malformed_configuration_refuses_to_start_naming_the_variable() {
         ),
     ];
     for (env, variable) in cases {
-        let output = Command::new(BIN)
-            .env_remove("AUTH_ISSUER")
-            .env_remove("AUTH_AUDIENCE")
-            .env_remove("AUTH_JWKS_URL")
-            .envs(env.iter().copied())
-            // A Runtime API nobody serves: the refusal must come first.
-            .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
-            .env("AWS_LAMBDA_FUNCTION_NAME", "authorizer")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .output()
-            .expect("the binary runs");
-        // The log (stdout) and what main returned (stderr).
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
+        let (success, text) = testkit::run_to_exit(
+            BIN,
+            "authorizer",
+            &["AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_JWKS_URL"],
+            env,
         );
-        assert!(!output.status.success(), "{env:?}: {text}");
+        assert!(!success, "{env:?}: {text}");
         assert!(
             text.contains(&format!("invalid {variable}:")),
             "{env:?}: {text}"

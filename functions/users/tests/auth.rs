@@ -5,8 +5,6 @@
 //! bearer token the function verifies itself against a JWKS served on
 //! 127.0.0.1 (keys generated here).
 
-use std::process::Command;
-
 use serde_json::{Value, json};
 use testkit::events::function_url;
 use testkit::jwks::{JwksServer, SigningKey, now};
@@ -332,27 +330,22 @@ fn partial_or_malformed_auth_settings_refuse_to_start_naming_the_variable() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("users.sqlite3");
     for (env, variable) in cases {
-        let output = Command::new(BIN)
-            .env_remove("AUTH_ISSUER")
-            .env_remove("AUTH_AUDIENCE")
-            .env_remove("AUTH_JWKS_URL")
-            .env_remove("USERS_TABLE")
-            .env("USERS_DB_PATH", &db)
-            .envs(env.iter().copied())
-            // A Runtime API nobody serves: the refusal must come first.
-            .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
-            .env("AWS_LAMBDA_FUNCTION_NAME", "users")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .output()
-            .expect("the binary runs");
-        // The log (stdout) and what main returned (stderr).
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
+        let db = db.to_str().expect("utf-8 path");
+        let env: Vec<(&str, &str)> = std::iter::once(("USERS_DB_PATH", db))
+            .chain(env.iter().copied())
+            .collect();
+        let (success, text) = testkit::run_to_exit(
+            BIN,
+            "users",
+            &[
+                "AUTH_ISSUER",
+                "AUTH_AUDIENCE",
+                "AUTH_JWKS_URL",
+                "USERS_TABLE",
+            ],
+            &env,
         );
-        assert!(!output.status.success(), "{env:?}: {text}");
+        assert!(!success, "{env:?}: {text}");
         assert!(
             text.contains(&format!("invalid {variable}:")),
             "{env:?}: {text}"
