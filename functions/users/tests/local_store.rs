@@ -2,7 +2,9 @@
 //! - the real `users` binary refuses to start with neither `USERS_TABLE`
 //!   nor `USERS_DB_PATH` set, saying what to set (the image sets no store,
 //!   so a function deployed without its table must not serve from SQLite);
-//! - the SQLite folder and files are created readable by the owner only.
+//! - the SQLite folder and files are created readable by the owner only;
+//! - several stores opening one new database at once (cargo-lambda's
+//!   `--concurrency` starts its processes together) all open it.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -105,4 +107,31 @@ async fn the_sqlite_folder_and_files_are_owner_only() {
     // Reopening an existing database keeps working.
     drop(store);
     SqliteStore::open(&path).expect("reopen");
+}
+
+#[test]
+fn several_stores_open_one_new_database_at_once() {
+    const ROUNDS: usize = 25;
+    const OPENERS: usize = 6;
+    for round in 0..ROUNDS {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("users.sqlite3");
+        let start = std::sync::Barrier::new(OPENERS);
+        let opened: Vec<Result<SqliteStore, String>> = std::thread::scope(|scope| {
+            let openers: Vec<_> = (0..OPENERS)
+                .map(|_| {
+                    scope.spawn(|| {
+                        start.wait();
+                        SqliteStore::open(&path).map_err(|e| format!("{e:?}"))
+                    })
+                })
+                .collect();
+            openers
+                .into_iter()
+                .map(|o| o.join().expect("opener"))
+                .collect()
+        });
+        let failed: Vec<_> = opened.iter().filter_map(|o| o.as_ref().err()).collect();
+        assert!(failed.is_empty(), "round {round}: {failed:#?}");
+    }
 }

@@ -14,7 +14,7 @@ use std::fs::{DirBuilder, OpenOptions};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
@@ -31,6 +31,9 @@ const SCHEMA: &str = "
         created_at TEXT NOT NULL
     ) STRICT;
 ";
+
+/// How long a statement waits for another process's lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A SQLite-backed [`UserStore`].
 #[derive(Debug, Clone)]
@@ -67,16 +70,23 @@ impl SqliteStore {
             }
         }
         let connection = Connection::open(path).map_err(internal)?;
-        connection
-            .busy_timeout(Duration::from_secs(5))
-            .map_err(internal)?;
-        connection
-            .pragma_update(None, "journal_mode", "WAL")
-            .map_err(internal)?;
-        connection
-            .pragma_update(None, "synchronous", "FULL")
-            .map_err(internal)?;
-        connection.execute_batch(SCHEMA).map_err(internal)?;
+        connection.busy_timeout(BUSY_TIMEOUT).map_err(internal)?;
+        // Processes started together (cargo-lambda's `--concurrency`) race
+        // to set WAL mode on a new file; SQLite answers that race with
+        // SQLITE_BUSY at once, without its busy handler: retry it.
+        let started = Instant::now();
+        loop {
+            let setup = connection
+                .pragma_update(None, "journal_mode", "WAL")
+                .and_then(|()| connection.pragma_update(None, "synchronous", "FULL"))
+                .and_then(|()| connection.execute_batch(SCHEMA));
+            match setup.map_err(internal) {
+                Err(StoreError::Unavailable(_)) if started.elapsed() < BUSY_TIMEOUT => {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                other => break other?,
+            }
+        }
         Ok(Self {
             connection: Arc::new(Mutex::new(connection)),
         })
