@@ -369,7 +369,7 @@ run_case "every script answers --help" case_help
 run_case "scripts fail clearly on missing or bad settings" case_config_errors
 run_case "osls package --stage dev works offline without credentials" case_package
 run_case "template: each function is an image with its own command" case_images
-run_case "template: API Gateway REST method for every route, no HEAD" case_routes
+run_case "template: API Gateway REST method for every route and an ANY per path (the function's 405), nothing else" case_routes
 run_case "template: OPTIONS method (CORS) on every path" case_cors
 run_case "template: function environment (USERS_TABLE on users only) and names" case_environment
 run_case "template: protected methods CUSTOM (TOKEN authorizer), public NONE; authorizer invoked by API Gateway only, logs-only role" case_auth

@@ -71,12 +71,14 @@ class TemplateTest(unittest.TestCase):
 
     def test_expected_routes_read_functions_yml(self):
         expected = dt.expected_routes(os.path.join(dt.ROOT, "functions.yml"))
-        self.assertEqual(expected["health"], {"/ping": ["GET"]})
+        self.assertEqual(expected["health"], {"/ping": ["GET", "ANY"]})
 
     def test_protected_routes_are_the_events_with_an_authorizer(self):
         _, protected = dt.read_functions_yml(os.path.join(dt.ROOT, "functions.yml"))
         self.assertEqual(protected.get(("GET", "/api/v1/users")), "authorizer")
+        self.assertEqual(protected.get(("ANY", "/api/v1/users/{id}")), "authorizer")
         self.assertNotIn(("GET", "/ping"), protected)
+        self.assertNotIn(("ANY", "/ping"), protected)
 
     def test_an_unknown_mutation_is_refused(self):
         template = {"Resources": {

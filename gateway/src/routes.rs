@@ -6,8 +6,10 @@
 //! - `{param}` matches one non-empty part, percent-decoded;
 //! - one trailing slash is accepted (`/ping/` is `/ping`; the event's `path`
 //!   keeps the slash); an empty part in the middle (`/a//b`) matches nothing;
-//! - methods are per resource (`ANY` matches every method); a resource
-//!   without the method, or no resource, is `MISSING_AUTHENTICATION_TOKEN`.
+//! - methods are per resource; `ANY` matches the methods API Gateway REST
+//!   has (a declared method and the `cors` preflight win over it), and no
+//!   other (TRACE, QUERY...); a resource without the method, or no
+//!   resource, is `MISSING_AUTHENTICATION_TOKEN`.
 
 use std::collections::BTreeMap;
 
@@ -15,6 +17,9 @@ use percent_encoding::percent_decode_str;
 
 use crate::authorizer::AuthorizerConfig;
 use crate::cors::{Cors, CorsConfig};
+
+/// The methods of API Gateway REST (besides `ANY`).
+const REST_METHODS: [&str; 7] = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
 
 /// One `http` event of `functions.yml`.
 #[derive(Debug, Clone)]
@@ -181,7 +186,11 @@ impl Routes {
         if method == "OPTIONS" && resource.cors.is_some() {
             return Found::Preflight(resource);
         }
-        match resource.methods.get("ANY") {
+        match resource
+            .methods
+            .get("ANY")
+            .filter(|_| REST_METHODS.contains(&method))
+        {
             Some(found) => Found::Method {
                 resource,
                 method: found,
@@ -325,6 +334,8 @@ mod tests {
                 r#"/files/{proxy+} {"proxy": "a/b.txt"}"#,
             ),
             ("GET", "/files", "missing"),
+            ("TRACE", "/files/a", "missing"),
+            ("QUERY", "/files/a", "missing"),
             ("GET", "/", "/ {}"),
             ("GET", "/nowhere", "missing"),
         ];

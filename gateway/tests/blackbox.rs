@@ -66,11 +66,23 @@ fn the_gateway_serves_the_deployed_api_over_cargo_lambda_watch() {
         GatewayError::MissingAuthenticationToken,
         "unmapped path",
     );
-    for method in ["TRACE", "PATCH", "POST"] {
+    // A method API Gateway REST does not have matches no `ANY`.
+    for method in ["TRACE", "QUERY"] {
         assert_gateway_answer(
             &gateway.send(method, "/dev/ping", &[], b""),
             GatewayError::MissingAuthenticationToken,
             method,
+        );
+    }
+    // Any other undeclared method reaches the function through the path's
+    // `ANY`: its router answers 405 with `Allow`.
+    for method in ["PATCH", "POST", "DELETE"] {
+        let reply = gateway.send(method, "/dev/ping", &[], b"");
+        assert_eq!(reply.status, 405, "{method} /dev/ping: {}", reply.text());
+        assert_eq!(
+            reply.header("allow"),
+            Some("GET, HEAD, OPTIONS"),
+            "{method}"
         );
     }
     assert_gateway_answer(
@@ -131,6 +143,16 @@ fn the_gateway_serves_the_deployed_api_over_cargo_lambda_watch() {
         GatewayError::AuthorizerConfiguration,
         "a failing authorizer",
     );
+
+    // The `ANY` of a protected path has the authorizer in front.
+    assert_gateway_answer(
+        &gateway.send("PATCH", users, &[], b""),
+        GatewayError::Unauthorized,
+        "PATCH, no token",
+    );
+    let patch = gateway.send("PATCH", users, &[ADA], b"");
+    assert_eq!(patch.status, 405, "{}", patch.text());
+    assert_eq!(patch.header("allow"), Some("GET, HEAD, OPTIONS, POST"));
 
     // Users CRUD with a token: the Location carries the stage.
     let created = gateway.send(

@@ -11,7 +11,11 @@ pub(crate) fn run(root: &Path, functions: &[Function]) -> Result<(), String> {
     let yml = functions_yml::read(root, functions)?;
     let local = watch::read(root)?;
     let mut problems = Vec::new();
-    problems.extend(differences(&routers, &yml.routes, functions_yml::FILE));
+    problems.extend(differences(
+        &functions_yml::expected(functions),
+        &yml.routes,
+        functions_yml::FILE,
+    ));
     problems.extend(yml.problems);
     problems.extend(differences(
         &watch::expected(functions),
