@@ -197,7 +197,9 @@ pub struct RouteInfo {
 pub struct Router<S> {
     tree: matchit::Router<usize>,
     routes: Vec<(String, MethodRouter<S>)>,
-    openapi: Option<OpenApi>,
+    /// Builders of the OpenAPI description, run only when it is asked for
+    /// (`--openapi`), never at start-up.
+    openapi: Vec<fn() -> OpenApi>,
 }
 
 impl<S> fmt::Debug for Router<S> {
@@ -230,26 +232,30 @@ impl<S: Send + Sync + 'static> Router<S> {
         Self {
             tree: matchit::Router::new(),
             routes: Vec::new(),
-            openapi: None,
+            openapi: Vec::new(),
         }
     }
 
-    /// Attaches the OpenAPI description of these routes (a `utoipa`
-    /// `#[derive(OpenApi)]` document); several calls, and nesting, merge.
+    /// Attaches the OpenAPI description of these routes: the builder of a
+    /// `utoipa` `#[derive(OpenApi)]` document (`UsersApi::openapi`), run
+    /// when [`Router::documentation`] is asked for; several calls merge.
     /// `cargo xtask routes --check` compares it with the routes.
-    pub fn openapi(mut self, document: OpenApi) -> Self {
-        match &mut self.openapi {
-            Some(existing) => existing.merge(document),
-            None => self.openapi = Some(document),
-        }
+    pub fn openapi(mut self, document: fn() -> OpenApi) -> Self {
+        self.openapi.push(document);
         self
     }
 
     /// The OpenAPI description attached to this router (empty if none).
     pub fn documentation(&self) -> OpenApi {
-        self.openapi
-            .clone()
-            .unwrap_or_else(|| OpenApiBuilder::new().build())
+        let mut builders = self.openapi.iter();
+        let Some(first) = builders.next() else {
+            return OpenApiBuilder::new().build();
+        };
+        let mut document = first();
+        for build in builders {
+            document.merge(build());
+        }
+        document
     }
 
     /// Adds a route. Panics at start-up, at the caller's line, on a bad

@@ -269,7 +269,8 @@ mod tests {
         let any_of =
             |path: &str| format!("      - http:\n          path: {path}\n          method: any\n");
         let users_any = format!("{}{}", any_of("/users"), authorizer::event_yaml());
-        let cases: [(&str, Box<dyn Fn(&str) -> String>, Option<&str>); 5] = [
+        type Edit<'a> = Box<dyn Fn(&str) -> String + 'a>;
+        let cases: [(&str, Edit, Option<&str>); 5] = [
             ("as generated", Box::new(str::to_owned), None),
             (
                 "no ANY on /ping",

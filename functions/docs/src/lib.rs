@@ -52,7 +52,7 @@ pub fn router() -> Router<Docs> {
     Router::new()
         .route("/openapi.json", get(openapi_json))
         .route("/docs", get(docs_page))
-        .openapi(DocsApi::openapi())
+        .openapi(DocsApi::openapi)
 }
 
 /// The OpenAPI description of the docs routes, and the API's title.

@@ -15,7 +15,7 @@ use utoipa::{OpenApi, ToSchema};
 pub fn router() -> Router<()> {
     Router::new()
         .route("/ping", get(ping))
-        .openapi(HealthApi::openapi())
+        .openapi(HealthApi::openapi)
 }
 
 /// The OpenAPI description of the health routes.

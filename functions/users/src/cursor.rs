@@ -1,19 +1,23 @@
 //! Opaque pagination cursors: clients pass back `next_cursor` unchanged.
 //!
-//! A cursor wraps the id of the last user of a page (the key the next page
-//! starts after), versioned and base64url-encoded. Anything that does not
-//! decode to that shape is a 400, so a tampered cursor never reaches a store.
+//! A cursor names the last user of a page (the key the next page starts
+//! after): `v1.` and the id's 32 lowercase hex digits. Anything else is a
+//! 400, so a tampered cursor never reaches a store; [`PATTERN`], in the
+//! OpenAPI document, is exactly what is accepted.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use shared::ApiError;
 use uuid::Uuid;
 
-const PREFIX: &str = "v1:";
+const PREFIX: &str = "v1.";
 
-/// Encodes the id the next page starts after.
+/// What `cursor` accepts, as a regular expression (ECMA-262 and Python
+/// alike, ending in [`crate::pattern::END`]): empty (the first page, like no
+/// cursor) or a cursor.
+pub const PATTERN: &str = "^(v1\\.[0-9a-f]{32})?$(?!\\n)";
+
+/// Encodes the id (a hyphenated UUID) the next page starts after.
 pub fn encode(last_id: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{PREFIX}{last_id}"))
+    format!("{PREFIX}{}", last_id.replace('-', ""))
 }
 
 /// Decodes a client's cursor back to an id, or explains the 400.
@@ -23,16 +27,30 @@ pub fn decode(cursor: &str) -> Result<String, ApiError> {
             "cursor is invalid; pass the next_cursor of a previous page unchanged".into(),
         )
     };
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
-    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    let id = text.strip_prefix(PREFIX).ok_or_else(invalid)?;
-    let parsed = Uuid::try_parse(id).map_err(|_| invalid())?;
+    let hex = cursor.strip_prefix(PREFIX).ok_or_else(invalid)?;
+    let lower_hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+    if hex.len() != 32 || !hex.bytes().all(lower_hex) {
+        return Err(invalid());
+    }
+    let parsed = Uuid::try_parse(hex).map_err(|_| invalid())?;
     Ok(parsed.hyphenated().to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_openapi_document_declares_the_pattern() {
+        use utoipa::OpenApi as _;
+        let document = serde_json::to_value(crate::routes::UsersApi::openapi()).expect("JSON");
+        let parameters = &document["paths"]["/api/v1/users"]["get"]["parameters"];
+        let cursor = parameters
+            .as_array()
+            .and_then(|p| p.iter().find(|p| p["name"] == "cursor"))
+            .unwrap_or_else(|| panic!("no cursor parameter: {parameters}"));
+        assert_eq!(cursor["schema"]["pattern"], PATTERN);
+    }
 
     #[test]
     fn round_trips() {
@@ -44,13 +62,17 @@ mod tests {
     fn tampering_is_a_bad_request() {
         let good = encode(&Uuid::now_v7().to_string());
         let mut flipped = good.clone().into_bytes();
-        flipped[5] = if flipped[5] == b'A' { b'B' } else { b'A' };
+        flipped[5] = b'g';
         let cases = [
             String::new(),
             "!!!".into(),
-            URL_SAFE_NO_PAD.encode("v1:not-a-uuid"),
-            URL_SAFE_NO_PAD.encode("v2:0190a0c1-0000-7000-8000-000000000000"),
-            URL_SAFE_NO_PAD.encode([0xff, 0xfe]),
+            "v1.not-a-uuid".into(),
+            "v2.0190a0c1000070008000000000000000".into(),
+            "v1.0190A0C1000070008000000000000000".into(),
+            "v1.0190a0c1-0000-7000-8000-000000000000".into(),
+            "v1.0190a0c100007000800000000000000".into(),
+            "v1.0190a0c10000700080000000000000000".into(),
+            "djE6MDE5MGEwYzEtMDAwMC03MDAwLTgwMDAtMDAwMDAwMDAwMDAw".into(),
             String::from_utf8(flipped).expect("ascii"),
             format!("{good}="),
         ];

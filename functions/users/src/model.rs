@@ -14,6 +14,7 @@ use shared::{ApiError, FieldError};
 use unicode_general_category::{GeneralCategory, get_general_category};
 use unicode_normalization::UnicodeNormalization;
 use utoipa::ToSchema;
+use utoipa::openapi::schema::{KnownFormat, Object, ObjectBuilder, SchemaFormat, Type};
 
 /// A stored user, as the API returns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -42,12 +43,42 @@ pub struct User {
 pub struct UserInput {
     /// Display name: 1..=100 characters after trimming, no control or
     /// format characters.
-    #[schema(min_length = 1, max_length = 100, example = "Ada Lovelace")]
+    #[schema(schema_with = name_schema)]
     pub name: String,
     /// Email address: one `@`, a dotted domain, no spaces, controls or
     /// `<>()[]\,;:"`; unique ignoring case and Unicode normalisation.
-    #[schema(format = Email, max_length = 254, example = "ada@example.com")]
+    #[schema(schema_with = email_schema)]
     pub email: String,
+}
+
+/// The schema of [`UserInput::name`].
+fn name_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(
+            "Display name: 1..=100 characters after trimming, no control or format characters \
+             (`pattern`; ZERO WIDTH (NON-)JOINER between two letters is accepted too).",
+        ))
+        .min_length(Some(1))
+        .max_length(Some(MAX_NAME_CHARS))
+        .pattern(Some(crate::pattern::name()))
+        .examples(["Ada Lovelace"])
+        .build()
+}
+
+/// The schema of [`UserInput::email`].
+fn email_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Email)))
+        .description(Some(
+            "Email address: one `@`, a local part of at most 64 bytes, a dotted domain, no \
+             spaces, controls or `<>()[]\\,;:\"`; unique ignoring case and Unicode normalisation.",
+        ))
+        .max_length(Some(MAX_EMAIL_CHARS))
+        .pattern(Some(crate::pattern::email()))
+        .examples(["ada@example.com"])
+        .build()
 }
 
 /// Longest accepted name, in characters, after trimming.
@@ -130,17 +161,24 @@ impl UserInput {
     }
 }
 
-/// A required string field, trimmed and in NFC; records why when it is
-/// missing or not text. Normalisation stops one character past `limit`:
-/// that is enough to tell the text is too long, and a 6 MB string costs no
-/// second 6 MB copy.
+/// A required string field of at most `limit` characters as sent (after
+/// trimming, as JSON Schema's `maxLength` counts), then in NFC; records why
+/// when it is missing, not text or too long. A 6 MB string is counted, never
+/// copied.
 fn text(field: &str, value: Field, limit: usize, errors: &mut Vec<FieldError>) -> Option<String> {
     match value {
         Field::Missing | Field::Null => {
             errors.push(FieldError::new(field, "is required"));
             None
         }
-        Field::Text(text) => Some(text.trim().nfc().take(limit + 1).collect()),
+        Field::Text(text) if text.trim().chars().count() > limit => {
+            errors.push(FieldError::new(
+                field,
+                format!("must be at most {limit} characters"),
+            ));
+            None
+        }
+        Field::Text(text) => Some(text.trim().nfc().collect()),
         Field::NotText => {
             errors.push(FieldError::new(field, "must be a string"));
             None
@@ -158,7 +196,7 @@ fn check(field: &str, outcome: Result<(), String>, errors: &mut Vec<FieldError>)
 /// Whether `c` is invisible or breaks a line: general categories Cc
 /// (controls: NUL, ESC, newlines), Cf (format: U+202E, zero-width space,
 /// BOM, soft hyphen) and the line and paragraph separators.
-fn is_control_or_format(c: char) -> bool {
+pub(crate) fn is_control_or_format(c: char) -> bool {
     matches!(
         get_general_category(c),
         GeneralCategory::Control
@@ -210,14 +248,14 @@ fn is_emoji_like(c: char) -> bool {
     )
 }
 
-/// 1..=100 characters, no control or format characters.
+/// Not empty, no control or format characters (the length is checked as
+/// sent, by [`text`]).
 fn valid_name(name: &str) -> Result<(), String> {
     first_control(name, true)?;
-    match name.chars().count() {
-        0 => Err("must not be empty".into()),
-        n if n > MAX_NAME_CHARS => Err(format!("must be at most {MAX_NAME_CHARS} characters")),
-        _ => Ok(()),
+    if name.is_empty() {
+        return Err("must not be empty".into());
     }
+    Ok(())
 }
 
 /// The email in NFC with its domain in lower case: the form stored, and
@@ -239,9 +277,6 @@ const LOCAL_PART_SPECIALS: &[char] = &['<', '>', '(', ')', '[', ']', '\\', ',', 
 fn valid_email(email: &str) -> Result<(), String> {
     first_control(email, false)?;
     const LIKE: &str = "must be an email address like name@example.com";
-    if email.chars().count() > MAX_EMAIL_CHARS {
-        return Err(format!("must be at most {MAX_EMAIL_CHARS} characters"));
-    }
     let Some((local, domain)) = email.split_once('@') else {
         return Err(LIKE.into());
     };

@@ -57,9 +57,7 @@ pub fn router() -> Router<AppState> {
                 .delete(delete_user)
                 .require(WRITE_SCOPE),
         );
-    Router::new()
-        .nest(PREFIX, users)
-        .openapi(UsersApi::openapi())
+    Router::new().nest(PREFIX, users).openapi(UsersApi::openapi)
 }
 
 /// The OpenAPI description of the users routes.
@@ -146,7 +144,7 @@ async fn create_user(request: Request, state: Arc<AppState>) -> HandlerResult {
     tag = "Users",
     params(
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size, 1..=100 (default 20)"),
-        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page"),
+        ("cursor" = Option<String>, Query, pattern = r"^(v1\.[0-9a-f]{32})?$(?!\n)", description = "The `next_cursor` of the previous page, unchanged; empty is the first page"),
     ),
     responses(
         (status = 200, description = "A page of users", body = UserPage),
