@@ -50,8 +50,11 @@ done < <("$issuer" env --port "$issuer_port")
 token="$("$issuer" token --dir "$WORK/issuer" --scope "users:read users:write" --sub schemathesis)"
 auth=(-H "Authorization: Bearer $token")
 # Own process groups, so cleanup stops the watcher and the functions it runs.
-setsid cargo lambda watch --ignore-changes --invoke-address 127.0.0.1 --invoke-port "$watch_port" \
-  --disable-cors --env-var "USERS_DB_PATH=$WORK/users.sqlite3" >"$WORK/watch.log" 2>&1 &
+# From $WORK: the users package's metadata (`.data/users.sqlite3`, relative)
+# then points into it, not at the repository's dev data; cargo-lambda lets
+# no flag override a package's metadata.
+setsid env -C "$WORK" cargo lambda watch --manifest-path "$PWD/Cargo.toml" --ignore-changes \
+  --invoke-address 127.0.0.1 --invoke-port "$watch_port" --disable-cors >"$WORK/watch.log" 2>&1 &
 WATCH_PID=$!
 setsid target/debug/gateway --port "$port" --watch-port "$watch_port" --stage "$stage" \
   >"$WORK/gateway.log" 2>&1 &
@@ -93,6 +96,8 @@ case_schemathesis() {
     cat "$WORK/schemathesis.log"
     return 1
   }
+  # The store the run wrote is the suite's own.
+  [[ -s "$WORK/.data/users.sqlite3" ]] || { echo "the users store is not under the suite's directory"; return 1; }
   # What ran, in the suite's output.
   grep -E '^ *(Tested:|Scenarios:|[0-9]+ generated,)|No issues found' "$WORK/schemathesis.log" | sed 's/^ */# /'
 }

@@ -162,6 +162,8 @@ fn the_gateway_serves_the_deployed_api_over_cargo_lambda_watch() {
         br#"{"name":"Ada","email":"ada@example.com"}"#,
     );
     assert_eq!(created.status, 201, "{}", created.text());
+    let store = watch.store().unwrap_or_default();
+    assert!(store.is_file(), "the users store is {}", store.display());
     let location = created.header("location").unwrap_or_default().to_owned();
     let id = created.json()["id"].as_str().unwrap_or_default().to_owned();
     assert_eq!(location, format!("/dev/api/v1/users/{id}"));

@@ -29,7 +29,7 @@ pub struct Watch {
     child: Child,
     /// Its Invoke API port.
     pub port: u16,
-    _data: Option<tempfile::TempDir>,
+    data: Option<tempfile::TempDir>,
 }
 
 impl Watch {
@@ -38,8 +38,14 @@ impl Watch {
         Self {
             child,
             port,
-            _data: None,
+            data: None,
         }
+    }
+
+    /// The users store of a watcher this test started: in its own
+    /// directory, never the repository's `.data/`.
+    pub fn store(&self) -> Option<std::path::PathBuf> {
+        Some(self.data.as_ref()?.path().join(".data/users.sqlite3"))
     }
 
     /// Starts it in the workspace, the users store in a fresh directory;
@@ -54,7 +60,6 @@ impl Watch {
         }
         let data = tempfile::tempdir().expect("a temporary directory");
         let port = testkit::free_port();
-        let db = data.path().join("users.sqlite3");
         let mut child = Command::new("cargo")
             .args([
                 "lambda",
@@ -69,9 +74,12 @@ impl Watch {
                 "--invoke-port",
                 &port.to_string(),
             ])
-            .arg("--env-var")
-            .arg(format!("USERS_DB_PATH={}", db.display()))
-            .current_dir(testkit::workspace_root())
+            // Run from the temporary directory: the users package's
+            // metadata (`.data/users.sqlite3`, relative) then points into
+            // it; cargo-lambda lets no flag override a package's metadata.
+            .arg("--manifest-path")
+            .arg(testkit::workspace_root().join("Cargo.toml"))
+            .current_dir(data.path())
             .stdout(Stdio::null())
             .stderr(logs())
             .spawn()
@@ -80,7 +88,7 @@ impl Watch {
         Some(Self {
             child,
             port,
-            _data: Some(data),
+            data: Some(data),
         })
     }
 }
