@@ -24,43 +24,60 @@
 use std::collections::HashMap;
 
 use aws_lambda_events::apigw::ApiGatewayRequestAuthorizer;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::auth::Principal;
 
-/// The principal of a REST API's `requestContext.authorizer` (the flat map
-/// `aws_lambda_events` keeps in `fields`).
-pub(super) fn rest(fields: &HashMap<String, Value>) -> Option<Principal> {
+/// The principal of a REST API's `requestContext.authorizer` (a flat map),
+/// read from the event's bytes; `Err` when it is not a map.
+pub(super) fn rest(raw: Option<&RawValue>) -> Result<Option<Principal>, serde_json::Error> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    let Some(fields) = serde_json::from_str::<Option<HashMap<String, Value>>>(raw.get())? else {
+        return Ok(None);
+    };
     if fields.is_empty() {
-        return None;
+        return Ok(None);
     }
     if let Some(Value::Object(claims)) = fields.get("claims") {
-        return from_claims(claims.clone());
+        return Ok(from_claims(claims.clone()));
     }
-    lambda_context(fields)
+    Ok(lambda_context(&fields))
 }
 
-/// The principal of an HTTP API's `requestContext.authorizer`.
-pub(super) fn http_api(authorizer: Option<&ApiGatewayRequestAuthorizer>) -> Option<Principal> {
-    let authorizer = authorizer?;
+/// The principal of an HTTP API's `requestContext.authorizer`, read from
+/// the event's bytes as `aws_lambda_events` models it; `Err` when it does
+/// not fit that model.
+pub(super) fn http_api(raw: Option<&RawValue>) -> Result<Option<Principal>, serde_json::Error> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    let Some(authorizer) = serde_json::from_str::<Option<ApiGatewayRequestAuthorizer>>(raw.get())?
+    else {
+        return Ok(None);
+    };
     if let Some(jwt) = &authorizer.jwt {
         let claims: Map<String, Value> = jwt
             .claims
             .iter()
             .map(|(k, v)| (k.clone(), Value::String(v.clone())))
             .collect();
-        let mut principal = from_claims(claims)?;
+        let Some(mut principal) = from_claims(claims) else {
+            return Ok(None);
+        };
         for scope in jwt.scopes.iter().flatten() {
             if !scope.is_empty() && !principal.has_scope(scope) {
                 principal.scopes.push(scope.clone());
             }
         }
-        return Some(principal);
+        return Ok(Some(principal));
     }
     if authorizer.fields.is_empty() {
-        return None;
+        return Ok(None);
     }
-    lambda_context(&authorizer.fields)
+    Ok(lambda_context(&authorizer.fields))
 }
 
 /// A Lambda authorizer's context: `sub` (else REST's `principalId`) and

@@ -1,14 +1,12 @@
 //! Decoders for the pieces of an event: the stage or base path in front of a path,
-//! percent-encoding, query strings and maps, headers, base64 bodies. Each
+//! percent-encoding, query strings, the `Host` header, base64 bodies. Each
 //! undecodable piece is a 400 naming it.
 
 use std::borrow::Cow;
 
-use aws_lambda_events::query_map::QueryMap;
 use base64::Engine as _;
 use http::{HeaderMap, header};
 use percent_encoding::percent_decode_str;
-use serde_json::Value;
 
 use crate::config::BasePath;
 use crate::error::ApiError;
@@ -98,44 +96,6 @@ pub(super) fn parse_query(raw: &str) -> Result<Vec<(String, String)>, ApiError> 
         .collect()
 }
 
-/// Every (key, value) of a query map; a key sent with no values is left out.
-///
-/// Not `QueryMap::iter`: it indexes each key's first value and panics on a
-/// key with none (`"key": []` in an event). Its serialised form is a plain
-/// map of value lists, safe to walk.
-pub(super) fn query_pairs(map: &QueryMap) -> Vec<(String, String)> {
-    if map.is_empty() {
-        return Vec::new();
-    }
-    let Ok(Value::Object(entries)) = serde_json::to_value(map) else {
-        return Vec::new();
-    };
-    entries
-        .into_iter()
-        .flat_map(|(key, values)| {
-            let values = match values {
-                Value::Array(values) => values,
-                other => vec![other],
-            };
-            values.into_iter().filter_map(move |value| match value {
-                Value::String(value) => Some((key.clone(), value)),
-                _ => None,
-            })
-        })
-        .collect()
-}
-
-/// Adds the single-value headers that the multi-value map does not already hold.
-pub(super) fn merge_missing(into: &mut HeaderMap, from: HeaderMap) {
-    for (name, value) in from {
-        if let Some(name) = name
-            && !into.contains_key(&name)
-        {
-            into.insert(name, value);
-        }
-    }
-}
-
 /// The `Host` header, when it is text.
 pub(super) fn host(headers: &HeaderMap) -> Option<String> {
     headers
@@ -145,12 +105,15 @@ pub(super) fn host(headers: &HeaderMap) -> Option<String> {
 }
 
 /// The body as bytes: as sent, or base64-decoded when flagged.
-pub(super) fn decode_body(body: Option<String>, is_base64: bool) -> Result<Vec<u8>, ApiError> {
+pub(super) fn decode_body(
+    body: Option<Cow<'_, str>>,
+    is_base64: bool,
+) -> Result<Vec<u8>, ApiError> {
     let Some(body) = body else {
         return Ok(Vec::new());
     };
     if !is_base64 {
-        return Ok(body.into_bytes());
+        return Ok(body.into_owned().into_bytes());
     }
     base64::engine::general_purpose::STANDARD
         .decode(body.as_bytes())

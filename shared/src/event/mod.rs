@@ -1,15 +1,19 @@
 //! The wire format, both ways: recognise which HTTP event source sent a
-//! payload and turn it into a [`Request`], then answer with a
+//! payload and turn it into a [`crate::Request`], then answer with a
 //! [`LambdaResponse`] in the shape that source expects.
 //!
-//! The shape is detected from a few discriminating fields before the full
-//! parse, so one binary serves API Gateway REST (payload 1.0), HTTP API
-//! (payload 2.0), Lambda Function URLs and ALB target groups.
+//! One pass reads the fields of every source at once, and a few of them
+//! tell which source sent the event, so one binary serves API Gateway REST
+//! (payload 1.0), HTTP API (payload 2.0), Lambda Function URLs and ALB
+//! target groups.
 //!
 //! # Layout
-//! - `probe`: [`detect`] the source, and count header fields before the
-//!   full parse (the serde visitors that skip everything else).
-//! - `parse`: [`parse`] a payload of a known source into a [`Request`].
+//! - `wire`: the one borrowed pass over a payload: the fields a request
+//!   needs, header maps read leniently and counted.
+//! - `parse`: [`adapt`] a payload: its source, and its fields mapped onto a
+//!   [`crate::Request`].
+//! - `probe`: [`detect`] the source from the discriminating fields alone
+//!   (what `adapt` asks when it cannot read a payload).
 //! - `decode`: the stage or base path in front of a path, percent-encoding,
 //!   query strings, base64 bodies.
 //! - `authorizer`: the caller API Gateway verified, from
@@ -20,19 +24,17 @@ use std::fmt;
 
 use serde::de::IgnoredAny;
 
-use crate::config::BasePath;
-use crate::error::ApiError;
-use crate::request::Request;
-
 mod authorizer;
 mod decode;
 mod parse;
 mod probe;
 mod reply;
+mod wire;
 
-pub use parse::parse;
-pub use probe::{MAX_HEADER_FIELDS, detect};
+pub use parse::adapt;
+pub use probe::detect;
 pub use reply::LambdaResponse;
+pub use wire::MAX_HEADER_FIELDS;
 
 /// Which event source sent the request; decides the response shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,19 +95,10 @@ impl From<NotHttpEvent> for lambda_runtime::Diagnostic {
     }
 }
 
-/// Detects and parses in one go; see [`detect`] and [`parse`].
-pub fn adapt(
-    payload: &str,
-    invocation_id: &str,
-    base_path: Option<&BasePath>,
-) -> Result<(Source, Result<Request, ApiError>), NotHttpEvent> {
-    let source = detect(payload)?;
-    Ok(parse(payload, source, invocation_id, base_path))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ApiError;
     use serde_json::{Value, json};
 
     fn v2_with_headers(headers: Value) -> String {

@@ -1,70 +1,75 @@
-//! The full parse of an event whose source is known, into a [`Request`]:
-//! the typed parse into `aws_lambda_events` (lenient about illegal
-//! headers), then each source's fields mapped onto the one request model.
+//! A payload into a [`Request`]: one borrowed pass over it ([`wire`]),
+//! which source sent it, then that source's fields mapped onto the one
+//! request model.
 
-use aws_lambda_events::alb::AlbTargetGroupRequest;
-use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayV2httpRequest};
-use http::header::HeaderName;
-use http::{HeaderValue, header};
-use serde::de::DeserializeOwned;
-use serde_json::Value;
+use std::borrow::Cow;
 
-use super::Source;
-use super::authorizer;
+use http::{HeaderMap, HeaderValue, Method, header};
+
 use super::decode::{
-    decode_body, decode_component, decode_path, host, is_execute_api, merge_missing, parse_query,
-    query_pairs, split_prefix,
+    decode_body, decode_component, decode_path, host, is_execute_api, parse_query, split_prefix,
 };
-use super::probe::check_header_count;
+use super::probe::{Shape, detect};
+use super::wire::{self, Event, MAX_HEADER_FIELDS, Str};
+use super::{NotHttpEvent, Source, authorizer};
 use crate::config::BasePath;
 use crate::error::ApiError;
 use crate::request::Request;
 
 /// The 400 for an event of a known source whose fields do not parse.
-pub(super) fn malformed() -> ApiError {
+fn malformed() -> ApiError {
     ApiError::BadRequest("malformed HTTP event: required fields are missing or invalid".into())
 }
 
-/// Parses a payload of a known source into a [`Request`].
+/// Tells which source sent `payload` and parses it into a [`Request`].
 ///
-/// A payload that looks like the source but does not parse, or whose body
-/// or path cannot be decoded, is a client error answered in that shape, so
-/// the source comes back either way (refined: ALB's header mode).
+/// `Err` when the payload is not an HTTP event at all. An event that looks
+/// like a source's but does not parse, or whose body or path cannot be
+/// decoded, is a client error answered in that source's shape, so the
+/// source comes back either way (refined: ALB's header mode).
 /// `invocation_id` is the Lambda request id, used when the event has none.
 /// `base_path` is the custom domain's base path mapping
 /// ([`crate::Config::base_path`]), stripped on hosts other than
 /// `execute-api` (REST v1 and HTTP API v2 events).
-pub fn parse(
+pub fn adapt(
     payload: &str,
-    source: Source,
     invocation_id: &str,
     base_path: Option<&BasePath>,
-) -> (Source, Result<Request, ApiError>) {
-    if let Err((multi_value, error)) = check_header_count(payload) {
+) -> Result<(Source, Result<Request, ApiError>), NotHttpEvent> {
+    // serde would also read a struct from a JSON array: only objects are events.
+    if !payload.trim_start().starts_with('{') {
+        return Err(NotHttpEvent::of(payload));
+    }
+    let event: Event<'_> = match serde_json::from_str(payload) {
+        Ok(event) => event,
+        Err(error) => {
+            // A field of the wrong type, a repeated key, not JSON: the
+            // probe, which reads only what tells the sources apart, says
+            // whether it was an HTTP event, and whose.
+            let source = detect(payload)?;
+            tracing::warn!(%error, "malformed HTTP event");
+            return Ok((source, Err(malformed())));
+        }
+    };
+    let source = shape_of(&event).source()?;
+    if event.headers.too_many() || event.multi_value_headers.too_many() {
+        let (single, multi) = (event.headers.fields, event.multi_value_headers.fields);
+        tracing::warn!(single, multi, "refused an event with too many headers");
         let source = match source {
-            Source::Alb { .. } => Source::Alb { multi_value },
+            Source::Alb { .. } => Source::Alb {
+                multi_value: multi > 0,
+            },
             other => other,
         };
-        return (source, Err(error));
+        let refused = ApiError::BadRequest(format!(
+            "request has too many headers; the limit is {MAX_HEADER_FIELDS}"
+        ));
+        return Ok((source, Err(refused)));
     }
     let (source, request) = match source {
-        Source::RestV1 => (
-            source,
-            parse_lenient(payload).and_then(|event| from_rest_v1(event, base_path)),
-        ),
-        Source::HttpV2 => (
-            source,
-            parse_lenient(payload).and_then(|event| from_http_v2(event, base_path)),
-        ),
-        Source::Alb { .. } => match parse_lenient::<AlbTargetGroupRequest>(payload) {
-            Ok(event) => (
-                Source::Alb {
-                    multi_value: !event.multi_value_headers.is_empty(),
-                },
-                from_alb(event),
-            ),
-            Err(error) => (source, Err(error)),
-        },
+        Source::RestV1 => (source, from_rest_v1(event, base_path)),
+        Source::HttpV2 => (source, from_http_v2(event, base_path)),
+        Source::Alb { .. } => from_alb(event),
     };
     let request = request.map(|mut request| {
         if request.request_id.is_empty() {
@@ -72,172 +77,185 @@ pub fn parse(
         }
         request
     });
-    (source, request)
+    Ok((source, request))
 }
 
-/// Parses an event, tolerating headers that `http` refuses.
-///
-/// Real payloads carry them: AWS's own REST example (the one the original
-/// article sends) has a header with an empty name. The fast path parses
-/// directly; only on failure are unusable headers dropped and the parse
-/// retried. What still fails is logged and answered with a 400.
-fn parse_lenient<T: DeserializeOwned>(payload: &str) -> Result<T, ApiError> {
-    let first = match serde_json::from_str(payload) {
-        Ok(event) => return Ok(event),
-        Err(error) => error,
-    };
-    let retried = serde_json::from_str::<Value>(payload)
-        .ok()
-        .and_then(|mut value| drop_unusable_headers(&mut value).then_some(value))
-        .and_then(|value| serde_json::from_value(value).ok());
-    retried.ok_or_else(|| {
-        tracing::warn!(error = %first, "malformed HTTP event");
+/// What tells the sources apart, as [`detect`] reads it.
+fn shape_of(event: &Event<'_>) -> Shape {
+    let context = event.request_context.as_ref();
+    Shape {
+        context: context.map(|c| (c.elb.is_some(), c.http.is_some())),
+        version_2: event.version.is_some_and(|v| v.get() == r#""2.0""#),
+        raw_path: event.raw_path.is_some(),
+        http_method: event.http_method.is_some(),
+    }
+}
+
+/// A method field: there, and a method `http` accepts.
+fn method(field: Option<&Str<'_>>) -> Result<Method, ApiError> {
+    field.and_then(|m| wire::method(m.as_str())).ok_or_else(|| {
+        tracing::warn!("malformed HTTP event: no usable method");
         malformed()
     })
 }
 
-/// Removes header entries that are not legal HTTP; says whether any were.
-fn drop_unusable_headers(event: &mut Value) -> bool {
-    let mut dropped = false;
-    for key in ["headers", "multiValueHeaders"] {
-        let Some(field) = event.get_mut(key) else {
-            continue;
-        };
-        if field.is_null() {
-            continue;
-        }
-        let Some(map) = field.as_object_mut() else {
-            *field = Value::Null;
-            dropped = true;
-            continue;
-        };
-        let before = map.len();
-        map.retain(|name, value| {
-            HeaderName::from_bytes(name.as_bytes()).is_ok()
-                && match value {
-                    Value::String(v) => HeaderValue::from_str(v).is_ok(),
-                    Value::Array(values) => values
-                        .iter()
-                        .all(|v| v.as_str().is_some_and(|v| HeaderValue::from_str(v).is_ok())),
-                    _ => false,
-                }
-        });
-        dropped |= map.len() != before;
-    }
-    if dropped {
-        tracing::warn!("dropped headers that are not legal HTTP from the event");
-    }
-    dropped
+/// An optional string field as an owned string.
+fn owned(field: Option<Str<'_>>) -> Option<String> {
+    field.map(Str::into_string)
 }
 
-fn from_rest_v1(
-    event: ApiGatewayProxyRequest,
-    base_path: Option<&BasePath>,
-) -> Result<Request, ApiError> {
-    let mut headers = event.multi_value_headers;
-    merge_missing(&mut headers, event.headers);
-    let query = if event.multi_value_query_string_parameters.is_empty() {
-        query_pairs(&event.query_string_parameters)
-    } else {
-        query_pairs(&event.multi_value_query_string_parameters)
-    };
-    let context = event.request_context;
-    let domain_name = context.domain_name.or_else(|| host(&headers));
+/// The body, as sent or base64-decoded.
+fn body(event_body: Option<Str<'_>>, is_base64: Option<bool>) -> Result<Vec<u8>, ApiError> {
+    decode_body(event_body.map(|b| b.0), is_base64.unwrap_or(false))
+}
+
+/// Logs why a present authorizer context could not be read; a 400.
+fn unreadable_authorizer(error: serde_json::Error) -> ApiError {
+    tracing::warn!(%error, "malformed HTTP event: unreadable authorizer context");
+    malformed()
+}
+
+/// REST's and ALB's headers: `multiValueHeaders`, then each name of
+/// `headers` that it does not have.
+fn merged_headers(event: &Event<'_>) -> HeaderMap {
+    let mut headers = event.multi_value_headers.build();
+    event.headers.build_into(&mut headers, true);
+    headers
+}
+
+/// REST's and ALB's query: `multiValueQueryStringParameters` when it has
+/// any key, else `queryStringParameters`.
+fn rest_query(event: &mut Event<'_>) -> Vec<(String, String)> {
+    let multi = event.multi_value_query_string_parameters.take();
+    let single = event.query_string_parameters.take();
+    match (multi, single) {
+        (Some(multi), _) if !multi.is_empty() => multi.pairs(false),
+        (_, Some(single)) => single.pairs(false),
+        _ => Vec::new(),
+    }
+}
+
+fn from_rest_v1(mut event: Event<'_>, base_path: Option<&BasePath>) -> Result<Request, ApiError> {
+    let method = method(event.http_method.as_ref())?;
+    let context = event.request_context.take().ok_or_else(malformed)?;
+    // Required by the model (`aws_lambda_events` refuses an event without it).
+    self::method(context.http_method.as_ref())?;
+    let headers = merged_headers(&event);
+    let query = rest_query(&mut event);
+    let domain_name = owned(context.domain_name).or_else(|| host(&headers));
+    let stage = owned(context.stage);
     // API Gateway REST hands over the path already decoded, without the
     // stage, but with a custom domain's base path.
-    let full_path = event.path.unwrap_or_else(|| "/".into());
+    let full_path = event.path.map_or(Cow::Borrowed("/"), |p| p.0);
     let (public_prefix, path) = split_prefix(
         &full_path,
         is_execute_api(domain_name.as_deref()),
-        context.stage.as_deref(),
+        stage.as_deref(),
         false,
         base_path,
     );
     let path = path.to_owned();
     Ok(Request {
-        method: event.http_method,
+        method,
         path,
         public_prefix,
         domain_name,
         headers,
         query,
         params: Vec::new(),
-        body: decode_body(event.body, event.is_base64_encoded)?,
-        request_id: context.request_id.unwrap_or_default(),
-        stage: context.stage,
-        source_ip: context.identity.source_ip,
-        principal: authorizer::rest(&context.authorizer.fields),
+        principal: authorizer::rest(context.authorizer).map_err(unreadable_authorizer)?,
+        body: body(event.body, event.is_base64_encoded)?,
+        request_id: owned(context.request_id).unwrap_or_default(),
+        stage,
+        source_ip: context.identity.and_then(|i| owned(i.source_ip)),
     })
 }
 
-fn from_http_v2(
-    event: ApiGatewayV2httpRequest,
-    base_path: Option<&BasePath>,
-) -> Result<Request, ApiError> {
-    let context = event.request_context;
+fn from_http_v2(mut event: Event<'_>, base_path: Option<&BasePath>) -> Result<Request, ApiError> {
+    let context = event.request_context.take().ok_or_else(malformed)?;
+    let http = context.http.ok_or_else(malformed)?;
+    let method = method(http.method.as_ref())?;
+    // `path` is `aws_lambda_events`' alias of `rawPath`.
     let raw_path = event
         .raw_path
-        .or(context.http.path)
-        .unwrap_or_else(|| "/".into());
-    let mut headers = event.headers;
+        .take()
+        .or(event.path.take())
+        .or(http.path)
+        .map_or(Cow::Borrowed("/"), |p| p.0);
+    let mut headers = event.headers.build();
     // Payload 2.0 comes from an HTTP API or a Function URL; only the first
     // has authorizers. A Function URL's domain is always AWS's own; an
     // event naming no domain at all is not trusted either.
-    let function_url = context
-        .domain_name
+    let domain_name = owned(context.domain_name);
+    let function_url = domain_name
         .as_deref()
         .is_none_or(|d| d.contains(".lambda-url.") || d.ends_with(".on.aws"));
-    let domain_name = context.domain_name.or_else(|| host(&headers));
+    let domain_name = domain_name.or_else(|| host(&headers));
+    let stage = owned(context.stage);
     // `rawPath` holds the named stage on the execute-api host only, and a
     // custom domain's mapping key (base path) in front of the API's path.
     let (public_prefix, own_path) = split_prefix(
         &raw_path,
         is_execute_api(domain_name.as_deref()),
-        context.stage.as_deref(),
+        stage.as_deref(),
         true,
         base_path,
     );
     let path = decode_path(own_path)?;
-    if let Some(cookies) = event.cookies.filter(|c| !c.is_empty())
-        && let Ok(value) = HeaderValue::from_str(&cookies.join("; "))
-    {
-        headers.insert(header::COOKIE, value);
+    if let Some(cookies) = event.cookies.take().filter(|c| !c.is_empty()) {
+        let joined = cookies
+            .iter()
+            .map(Str::as_str)
+            .collect::<Vec<_>>()
+            .join("; ");
+        if let Ok(value) = HeaderValue::from_str(&joined) {
+            headers.insert(header::COOKIE, value);
+        }
     }
-    let query = match event.raw_query_string.as_deref() {
-        Some(raw) => parse_query(raw)?,
-        None => query_pairs(&event.query_string_parameters),
+    let query = match event.raw_query_string.take() {
+        Some(raw) => parse_query(raw.as_str())?,
+        None => event
+            .query_string_parameters
+            .take()
+            .map(|q| q.pairs(true))
+            .unwrap_or_default(),
     };
     let principal = if function_url {
         None
     } else {
-        authorizer::http_api(context.authorizer.as_ref())
+        authorizer::http_api(context.authorizer).map_err(unreadable_authorizer)?
     };
     Ok(Request {
-        method: context.http.method,
+        method,
         path,
         public_prefix,
         domain_name,
         headers,
         query,
         params: Vec::new(),
-        body: decode_body(event.body, event.is_base64_encoded)?,
-        request_id: context.request_id.unwrap_or_default(),
-        stage: context.stage,
-        source_ip: context.http.source_ip,
+        body: body(event.body, event.is_base64_encoded)?,
+        request_id: owned(context.request_id).unwrap_or_default(),
+        stage,
+        source_ip: owned(http.source_ip),
         principal,
     })
 }
 
-fn from_alb(event: AlbTargetGroupRequest) -> Result<Request, ApiError> {
-    let mut headers = event.multi_value_headers;
-    merge_missing(&mut headers, event.headers);
-    // ALB passes the query string as the client sent it: still encoded.
-    let raw_query = if event.multi_value_query_string_parameters.is_empty() {
-        query_pairs(&event.query_string_parameters)
-    } else {
-        query_pairs(&event.multi_value_query_string_parameters)
+/// An ALB event; the source comes back with its header mode: multi-value
+/// when `multiValueHeaders` has a usable entry.
+fn from_alb(mut event: Event<'_>) -> (Source, Result<Request, ApiError>) {
+    let headers = event.multi_value_headers.build();
+    let source = Source::Alb {
+        multi_value: !headers.is_empty(),
     };
-    let query = raw_query
+    (source, alb_request(&mut event, headers))
+}
+
+fn alb_request(event: &mut Event<'_>, mut headers: HeaderMap) -> Result<Request, ApiError> {
+    let method = method(event.http_method.as_ref())?;
+    event.headers.build_into(&mut headers, true);
+    // ALB passes the query string as the client sent it: still encoded.
+    let query = rest_query(event)
         .into_iter()
         .map(|(k, v)| Ok((decode_component(&k)?, decode_component(&v)?)))
         .collect::<Result<_, ApiError>>()?;
@@ -246,15 +264,16 @@ fn from_alb(event: AlbTargetGroupRequest) -> Result<Request, ApiError> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(',').next())
         .map(|v| v.trim().to_owned());
+    let path = decode_path(event.path.as_ref().map_or("/", Str::as_str))?;
     Ok(Request {
-        method: event.http_method,
-        path: decode_path(event.path.as_deref().unwrap_or("/"))?,
+        method,
+        path,
         public_prefix: String::new(),
         domain_name: host(&headers),
         headers,
         query,
         params: Vec::new(),
-        body: decode_body(event.body, event.is_base64_encoded)?,
+        body: body(event.body.take(), event.is_base64_encoded)?,
         request_id: String::new(),
         stage: None,
         source_ip,

@@ -1,6 +1,7 @@
-//! Reading a payload before the full parse: which source sent it
-//! ([`detect`]), and how many header fields it carries
-//! ([`check_header_count`]). Both read only a few fields and skip the rest.
+//! Which source sent a payload ([`detect`]), from the few fields that tell
+//! the sources apart, everything else skipped. The full pass
+//! ([`super::parse`]) decides by the same [`Shape`]; it asks the probe
+//! only when it cannot read the payload.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -10,14 +11,6 @@ use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::{NotHttpEvent, Source};
-use crate::error::ApiError;
-
-/// Most header fields an event may carry in `headers`, and separately in
-/// `multiValueHeaders` (each value counts): more is a 400.
-///
-/// `http::HeaderMap` panics beyond 24,576 distinct names, and API Gateway
-/// passes at most 10 KB of headers, so no real client comes near this.
-pub const MAX_HEADER_FIELDS: usize = 1_000;
 
 /// Implements `Deserialize` for `$type` through `deserialize_any` with
 /// `$visitor`: the probes accept any JSON value where they expect one shape.
@@ -123,116 +116,49 @@ impl<'de> Visitor<'de> for ProbeContextVisitor {
     scalars_read_as!(ProbeContext::default(), null => ProbeContext::default());
 }
 
-/// `headers` and `multiValueHeaders` counted, nothing else parsed.
-#[derive(Deserialize)]
-struct HeaderProbe {
-    #[serde(default)]
-    headers: Option<FieldCount>,
-    #[serde(rename = "multiValueHeaders", default)]
-    multi_value_headers: Option<FieldCount>,
+/// What tells the sources apart: whether there is a `requestContext` (and
+/// in it a non-null `elb`, `http`), `version` `"2.0"`, a `rawPath`, an
+/// `httpMethod` (non-null each).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Shape {
+    pub(super) context: Option<(bool, bool)>,
+    pub(super) version_2: bool,
+    pub(super) raw_path: bool,
+    pub(super) http_method: bool,
 }
 
-/// The number of fields in a header object: one per string, one per
-/// element of an array; anything else counts as nothing.
-#[derive(Default)]
-struct FieldCount(usize);
-
-deserialize_any_with!(FieldCount, FieldCountVisitor);
-
-struct FieldCountVisitor;
-
-impl<'de> Visitor<'de> for FieldCountVisitor {
-    type Value = FieldCount;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("headers")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<FieldCount, A::Error> {
-        let mut count = 0usize;
-        while map.next_key::<IgnoredAny>()?.is_some() {
-            count = count.saturating_add(map.next_value::<ValueCount>()?.0);
+impl Shape {
+    /// The source of an event of this shape.
+    ///
+    /// HTTP API v2 is checked before REST: cargo-lambda's v2 events also
+    /// carry a stray top-level `httpMethod`.
+    pub(super) fn source(self) -> Result<Source, NotHttpEvent> {
+        let (elb, http) = self.context.unwrap_or_default();
+        if elb {
+            return Ok(Source::Alb { multi_value: false });
         }
-        Ok(FieldCount(count))
+        if self.version_2 || self.raw_path || http {
+            return Ok(Source::HttpV2);
+        }
+        if self.http_method && self.context.is_some() {
+            return Ok(Source::RestV1);
+        }
+        Err(NotHttpEvent::Unsupported)
     }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<FieldCount, A::Error> {
-        skip_seq(seq).map(|_| FieldCount::default())
-    }
-
-    scalars_read_as!(FieldCount::default(), null => FieldCount::default());
-}
-
-/// How many header fields one value of a header object stands for.
-struct ValueCount(usize);
-
-deserialize_any_with!(ValueCount, ValueCountVisitor);
-
-struct ValueCountVisitor;
-
-impl<'de> Visitor<'de> for ValueCountVisitor {
-    type Value = ValueCount;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a header value")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<ValueCount, A::Error> {
-        skip_seq(seq).map(ValueCount)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ValueCount, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(ValueCount(1))
-    }
-
-    scalars_read_as!(ValueCount(1), null => ValueCount(0));
-}
-
-/// Refuses an event with more than [`MAX_HEADER_FIELDS`] header fields
-/// before the full parse (which would panic on an absurd count). The error
-/// comes with whether `multiValueHeaders` has entries (ALB's response mode).
-pub(super) fn check_header_count(payload: &str) -> Result<(), (bool, ApiError)> {
-    let Ok(probe) = serde_json::from_str::<HeaderProbe>(payload) else {
-        // Only a repeated `headers` / `multiValueHeaders` key gets here (the
-        // payload is a JSON object): uncountable, so refused.
-        tracing::warn!("refused an event whose headers cannot be counted");
-        return Err((false, super::parse::malformed()));
-    };
-    let single = probe.headers.unwrap_or_default().0;
-    let multi = probe.multi_value_headers.unwrap_or_default().0;
-    if single.max(multi) > MAX_HEADER_FIELDS {
-        tracing::warn!(single, multi, "refused an event with too many headers");
-        return Err((
-            multi > 0,
-            ApiError::BadRequest(format!(
-                "request has too many headers; the limit is {MAX_HEADER_FIELDS}"
-            )),
-        ));
-    }
-    Ok(())
 }
 
 /// Tells which source sent `payload` (a JSON document).
-///
-/// HTTP API v2 is checked first: cargo-lambda's v2 events also carry a
-/// stray top-level `httpMethod`.
 pub fn detect(payload: &str) -> Result<Source, NotHttpEvent> {
     // serde would also read a struct from a JSON array: only objects are events.
     if !payload.trim_start().starts_with('{') {
         return Err(NotHttpEvent::of(payload));
     }
     let probe: Probe<'_> = serde_json::from_str(payload).map_err(|_| NotHttpEvent::of(payload))?;
-    let context = probe.request_context.as_ref();
-    if context.is_some_and(|c| c.elb) {
-        return Ok(Source::Alb { multi_value: false });
+    Shape {
+        context: probe.request_context.map(|c| (c.elb, c.http)),
+        version_2: probe.version.is_some_and(|v| v.get() == r#""2.0""#),
+        raw_path: probe.raw_path.is_some(),
+        http_method: probe.http_method.is_some(),
     }
-    let version_2 = probe.version.is_some_and(|v| v.get() == "\"2.0\"");
-    if version_2 || probe.raw_path.is_some() || context.is_some_and(|c| c.http) {
-        return Ok(Source::HttpV2);
-    }
-    if probe.http_method.is_some() && context.is_some() {
-        return Ok(Source::RestV1);
-    }
-    Err(NotHttpEvent::Unsupported)
+    .source()
 }

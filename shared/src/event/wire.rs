@@ -1,0 +1,652 @@
+//! The one pass over a payload: every field a [`crate::Request`] needs, of
+//! every source at once, borrowed from the payload where JSON allows it
+//! (a string without escapes), everything else skipped.
+//!
+//! Header maps are read leniently, as API Gateway's own examples need (an
+//! empty header name): an entry that is not a string, or a list of strings,
+//! is dropped, and so is one whose name or value `http` refuses (when the
+//! map is built, [`Headers::build_into`]). Every field is counted on the
+//! way, so an absurd count is refused ([`MAX_HEADER_FIELDS`]) without
+//! keeping more than the limit. Any other field of the wrong type fails the
+//! pass: the caller then answers with a 400 in the source's shape.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use http::header::HeaderName;
+use http::{HeaderMap, HeaderValue};
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
+
+/// Most header fields an event may carry in `headers`, and separately in
+/// `multiValueHeaders` (each value counts): more is a 400.
+///
+/// `http::HeaderMap` panics beyond 24,576 distinct names, and API Gateway
+/// passes at most 10 KB of headers, so no real client comes near this.
+pub const MAX_HEADER_FIELDS: usize = 1_000;
+
+/// The fields of an HTTP event that the request model reads: REST v1's,
+/// HTTP API v2's and ALB's, in one struct.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Event<'a> {
+    #[serde(borrow, default)]
+    pub(super) version: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub(super) raw_path: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub(super) raw_query_string: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub(super) http_method: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub(super) path: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub(super) headers: Headers<'a>,
+    #[serde(borrow, default)]
+    pub(super) multi_value_headers: Headers<'a>,
+    #[serde(borrow, default)]
+    pub(super) query_string_parameters: Option<Query<'a>>,
+    #[serde(borrow, default)]
+    pub(super) multi_value_query_string_parameters: Option<Query<'a>>,
+    #[serde(borrow, default)]
+    pub(super) cookies: Option<Vec<Str<'a>>>,
+    #[serde(borrow, default)]
+    pub(super) body: Option<Str<'a>>,
+    #[serde(default)]
+    pub(super) is_base64_encoded: Option<bool>,
+    #[serde(borrow, default)]
+    pub(super) request_context: Option<Context<'a>>,
+}
+
+/// `requestContext`: REST's and HTTP API's fields, and whether ALB's `elb`
+/// is there.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Context<'a> {
+    #[serde(default)]
+    pub(super) elb: Option<IgnoredAny>,
+    #[serde(borrow, default)]
+    pub(super) http: Option<HttpDescription<'a>>,
+    #[serde(borrow, default)]
+    pub(super) http_method: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub(super) stage: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub(super) request_id: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub(super) domain_name: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub(super) identity: Option<Identity<'a>>,
+    /// Read only when there, in the shape of the source that sent it.
+    #[serde(borrow, default)]
+    pub(super) authorizer: Option<&'a RawValue>,
+}
+
+/// HTTP API's `requestContext.http`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct HttpDescription<'a> {
+    #[serde(borrow, default)]
+    pub(super) method: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub(super) path: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub(super) source_ip: Option<Str<'a>>,
+}
+
+/// REST's `requestContext.identity`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Identity<'a> {
+    #[serde(borrow, default)]
+    pub(super) source_ip: Option<Str<'a>>,
+}
+
+/// A JSON string, borrowed from the payload unless it has escapes.
+///
+/// (`Option<Cow<str>>` never borrows with serde's derive: hence this type.)
+pub(super) struct Str<'a>(pub(super) Cow<'a, str>);
+
+impl<'a> Str<'a> {
+    pub(super) fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub(super) fn into_string(self) -> String {
+        self.0.into_owned()
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(StrVisitor)
+    }
+}
+
+struct StrVisitor;
+
+impl<'de> Visitor<'de> for StrVisitor {
+    type Value = Str<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Str(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Str(Cow::Owned(v.to_owned())))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Str(Cow::Owned(v)))
+    }
+}
+
+/// A header map as sent: each entry's name with its value (`headers`) or
+/// values (`multiValueHeaders`), nothing validated yet, and how many
+/// fields the map had in all.
+#[derive(Default)]
+pub(super) struct Headers<'a> {
+    entries: Vec<(Str<'a>, Values<'a>)>,
+    /// Every field the map carried, kept or not: one per string, one per
+    /// element of a list, one per any other value but `null`.
+    pub(super) fields: usize,
+}
+
+/// What `HeaderValue::from_str` accepts: visible ASCII, space, tab and
+/// bytes above 127.
+fn is_header_value(value: &str) -> bool {
+    value.bytes().all(|b| (b >= 32 && b != 127) || b == b'\t')
+}
+
+/// The value of a header entry: one string, or a list of them.
+enum Values<'a> {
+    One(Str<'a>),
+    Many(Vec<Str<'a>>),
+}
+
+impl Headers<'_> {
+    /// Whether the map carried more fields than [`MAX_HEADER_FIELDS`].
+    pub(super) fn too_many(&self) -> bool {
+        self.fields > MAX_HEADER_FIELDS
+    }
+
+    /// Adds the entries `http` accepts to `into`: a single value replaces
+    /// what its name had, a list is appended. With `only_missing`, an entry
+    /// whose name `into` already holds is skipped, and only the first value
+    /// of each other is taken (a REST or ALB event's `headers`, second to
+    /// its `multiValueHeaders`).
+    ///
+    /// The values kept share one buffer: one allocation for all of them,
+    /// not one each.
+    pub(super) fn build_into(&self, into: &mut HeaderMap, only_missing: bool) {
+        let mut kept: Vec<(HeaderName, &[Str<'_>], bool)> = Vec::with_capacity(self.entries.len());
+        let mut length = 0usize;
+        for (name, values) in &self.entries {
+            if only_missing && into.contains_key(name.as_str()) {
+                continue;
+            }
+            let Ok(header) = HeaderName::from_bytes(name.as_str().as_bytes()) else {
+                continue;
+            };
+            let (values, one) = match values {
+                Values::One(value) => (std::slice::from_ref(value), true),
+                Values::Many(values) if only_missing => (&values[..values.len().min(1)], true),
+                Values::Many(values) => (&values[..], false),
+            };
+            // An entry with one value `http` refuses is dropped whole.
+            if values.iter().any(|v| !is_header_value(v.as_str())) {
+                continue;
+            }
+            length += values.iter().map(|v| v.as_str().len()).sum::<usize>();
+            kept.push((header, values, one));
+        }
+        let mut buffer = Vec::with_capacity(length);
+        for (_, values, _) in &kept {
+            for value in *values {
+                buffer.extend_from_slice(value.as_str().as_bytes());
+            }
+        }
+        let buffer = bytes::Bytes::from(buffer);
+        let mut start = 0;
+        for (name, values, one) in kept {
+            for value in values {
+                let end = start + value.as_str().len();
+                let value = HeaderValue::from_maybe_shared(buffer.slice(start..end))
+                    .unwrap_or_else(|_| unreachable!("checked by is_header_value"));
+                start = end;
+                if one {
+                    into.insert(&name, value);
+                } else {
+                    into.append(&name, value);
+                }
+            }
+        }
+    }
+
+    /// The map built on its own; see [`Headers::build_into`].
+    pub(super) fn build(&self) -> HeaderMap {
+        let mut map = HeaderMap::with_capacity(self.entries.len());
+        self.build_into(&mut map, false);
+        map
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Headers<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(HeadersVisitor)
+    }
+}
+
+struct HeadersVisitor;
+
+impl<'de> Visitor<'de> for HeadersVisitor {
+    type Value = Headers<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("headers")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut headers = Headers::default();
+        while let Some(name) = map.next_key::<Str<'de>>()? {
+            let room = MAX_HEADER_FIELDS.saturating_sub(headers.fields);
+            let (fields, values) = map.next_value_seed(HeaderValueSeed { room })?;
+            headers.fields = headers.fields.saturating_add(fields);
+            if let Some(values) = values
+                && headers.fields <= MAX_HEADER_FIELDS
+            {
+                headers.entries.push((name, values));
+            }
+        }
+        Ok(headers)
+    }
+
+    /// Not a map (an array, a string...): no headers.
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Headers::default())
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Headers::default())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Headers::default())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Headers::default())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Headers::default())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Headers::default())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Headers::default())
+    }
+}
+
+/// One header entry's value: how many fields it counts for, and the
+/// value(s) when usable (a string, or a list of strings no longer than
+/// `room`).
+struct HeaderValueSeed {
+    room: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for HeaderValueSeed {
+    type Value = (usize, Option<Values<'de>>);
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for HeaderValueSeed {
+    type Value = (usize, Option<Values<'de>>);
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a header value")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok((1, Some(Values::One(Str(Cow::Borrowed(v))))))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok((1, Some(Values::One(Str(Cow::Owned(v.to_owned()))))))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut fields = 0usize;
+        let mut values = Some(Vec::new());
+        while let Some(element) = seq.next_element::<Element<'de>>()? {
+            fields = fields.saturating_add(1);
+            match (element, values.as_mut()) {
+                (Element::Str(value), Some(list)) if list.len() < self.room => list.push(value),
+                _ => values = None,
+            }
+        }
+        Ok((fields, values.map(Values::Many)))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok((1, None))
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok((0, None))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok((1, None))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok((1, None))
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok((1, None))
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok((1, None))
+    }
+}
+
+/// An element of a header's list: a string, or anything else (skipped).
+enum Element<'a> {
+    Str(Str<'a>),
+    Other,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Element<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ElementVisitor)
+    }
+}
+
+struct ElementVisitor;
+
+impl<'de> Visitor<'de> for ElementVisitor {
+    type Value = Element<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a header value")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Element::Str(Str(Cow::Borrowed(v))))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Element::Str(Str(Cow::Owned(v.to_owned()))))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Element::Other)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Element::Other)
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Element::Other)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Element::Other)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Element::Other)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Element::Other)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Element::Other)
+    }
+}
+
+/// A query parameter map as sent, in order: each key with its string or
+/// list of strings. Any other value fails the pass.
+pub(super) struct Query<'a> {
+    entries: Vec<(Str<'a>, QueryValue<'a>)>,
+}
+
+/// A query parameter's value: one string, or a list of them.
+enum QueryValue<'a> {
+    One(Str<'a>),
+    Many(Vec<Str<'a>>),
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for QueryValue<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(QueryValueVisitor)
+    }
+}
+
+struct QueryValueVisitor;
+
+impl<'de> Visitor<'de> for QueryValueVisitor {
+    type Value = QueryValue<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string or a list of strings")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(QueryValue::One(Str(Cow::Borrowed(v))))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(QueryValue::One(Str(Cow::Owned(v.to_owned()))))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut values = Vec::new();
+        while let Some(value) = seq.next_element::<Str<'de>>()? {
+            values.push(value);
+        }
+        Ok(QueryValue::Many(values))
+    }
+}
+
+impl Query<'_> {
+    /// Whether the map has no key at all (a key with an empty list counts).
+    pub(super) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Every (key, value), in order; a key with an empty list gives none.
+    /// With `split_commas` (HTTP API's map, which joins repeated keys with
+    /// commas) one string stands for each of its comma-separated values.
+    pub(super) fn pairs(self, split_commas: bool) -> Vec<(String, String)> {
+        let mut pairs = Vec::with_capacity(self.entries.len());
+        for (key, value) in self.entries {
+            match value {
+                QueryValue::One(value) if split_commas => pairs.extend(
+                    value
+                        .as_str()
+                        .split(',')
+                        .map(|v| (key.as_str().to_owned(), v.to_owned())),
+                ),
+                QueryValue::One(value) => pairs.push((key.into_string(), value.into_string())),
+                QueryValue::Many(values) => pairs.extend(
+                    values
+                        .into_iter()
+                        .map(|v| (key.as_str().to_owned(), v.into_string())),
+                ),
+            }
+        }
+        pairs
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Query<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(QueryVisitor)
+    }
+}
+
+struct QueryVisitor;
+
+impl<'de> Visitor<'de> for QueryVisitor {
+    type Value = Query<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("query string parameters")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(entry) = map.next_entry::<Str<'de>, QueryValue<'de>>()? {
+            entries.push(entry);
+        }
+        Ok(Query { entries })
+    }
+}
+
+/// The method as `aws_lambda_events` reads it (empty is `GET`); `None`
+/// when `http` refuses it (`GET POST`).
+pub(super) fn method(text: &str) -> Option<http::Method> {
+    if text.is_empty() {
+        return Some(http::Method::GET);
+    }
+    http::Method::from_bytes(text.as_bytes()).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Expected (name, value) pairs.
+    type Pairs = &'static [(&'static str, &'static str)];
+
+    fn headers(json: &str) -> Headers<'_> {
+        serde_json::from_str(json).expect("headers always parse")
+    }
+
+    fn pairs(map: &HeaderMap) -> Vec<(String, String)> {
+        map.iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("?").to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn header_maps_keep_what_http_accepts_and_count_everything() {
+        // (map as sent, fields counted, headers kept)
+        let cases: [(&str, usize, Pairs); 9] = [
+            (
+                r#"{"Host":"a","X-Y":"b"}"#,
+                2,
+                &[("host", "a"), ("x-y", "b")],
+            ),
+            (r#"{"":"empty name","ok":"1"}"#, 2, &[("ok", "1")]),
+            (r#"{"x":"a\u0000b","ok":"1"}"#, 2, &[("ok", "1")]),
+            (r#"{"x":["1","2"],"y":[]}"#, 2, &[("x", "1"), ("x", "2")]),
+            (r#"{"x":["1",2],"y":["3"]}"#, 3, &[("y", "3")]),
+            (r#"{"x":{"a":1},"y":5,"z":true,"n":null}"#, 3, &[]),
+            (r#"["a","b"]"#, 0, &[]),
+            ("null", 0, &[]),
+            (r#""text""#, 0, &[]),
+        ];
+        for (json, fields, kept) in cases {
+            let parsed = headers(json);
+            assert_eq!(parsed.fields, fields, "{json}");
+            let expected: Vec<(String, String)> = kept
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            assert_eq!(pairs(&parsed.build()), expected, "{json}");
+        }
+    }
+
+    #[test]
+    fn past_the_limit_fields_are_counted_not_kept() {
+        let many: String = (0..MAX_HEADER_FIELDS + 5)
+            .map(|n| format!(r#""x-{n}":"v""#))
+            .collect::<Vec<_>>()
+            .join(",");
+        let json = format!("{{{many}}}");
+        let parsed = headers(&json);
+        assert!(parsed.too_many());
+        assert_eq!(parsed.fields, MAX_HEADER_FIELDS + 5);
+        assert_eq!(parsed.entries.len(), MAX_HEADER_FIELDS);
+    }
+
+    #[test]
+    fn single_values_fill_in_only_names_the_multi_value_map_lacks() {
+        let multi = headers(r#"{"accept":["a","b"]}"#);
+        let single = headers(r#"{"Accept":"b","host":"h","x":["1","2"]}"#);
+        let mut map = multi.build();
+        single.build_into(&mut map, true);
+        assert_eq!(
+            pairs(&map),
+            [("accept", "a"), ("accept", "b"), ("host", "h"), ("x", "1")]
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        );
+    }
+
+    #[test]
+    fn strings_are_borrowed_unless_escaped() {
+        let event: Event<'_> =
+            serde_json::from_str(r#"{"path":"/plain","body":"a\"b"}"#).expect("parses");
+        assert!(matches!(
+            event.path.map(|p| p.0),
+            Some(Cow::Borrowed("/plain"))
+        ));
+        assert!(matches!(event.body.map(|b| b.0), Some(Cow::Owned(b)) if b == "a\"b"));
+    }
+
+    #[test]
+    fn query_maps_keep_the_order_sent() {
+        let cases: [(&str, bool, Pairs); 4] = [
+            (r#"{"b":"1","a":"2"}"#, false, &[("b", "1"), ("a", "2")]),
+            (
+                r#"{"t":["x","y"],"e":[]}"#,
+                false,
+                &[("t", "x"), ("t", "y")],
+            ),
+            (r#"{"t":"x,y"}"#, true, &[("t", "x"), ("t", "y")]),
+            (r#"{"t":"x,y"}"#, false, &[("t", "x,y")]),
+        ];
+        for (json, split, expected) in cases {
+            let query: Query<'_> = serde_json::from_str(json).expect("parses");
+            let expected: Vec<(String, String)> = expected
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            assert_eq!(query.pairs(split), expected, "{json}");
+        }
+        for wrong in [r#"{"a":5}"#, r#"{"a":[5]}"#, r#"["a"]"#] {
+            assert!(serde_json::from_str::<Query<'_>>(wrong).is_err(), "{wrong}");
+        }
+    }
+
+    #[test]
+    fn methods_read_as_aws_lambda_events_reads_them() {
+        assert_eq!(method(""), Some(http::Method::GET));
+        assert_eq!(method("PATCH"), Some(http::Method::PATCH));
+        assert_eq!(method("get").map(|m| m.to_string()), Some("get".into()));
+        assert_eq!(method("GET POST"), None);
+    }
+}
