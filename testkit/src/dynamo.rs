@@ -9,6 +9,8 @@ use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
+use aws_smithy_http_client::tls::Provider;
+use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
 use serde_yaml_ng::Value;
 
 use crate::process::{SETUP_FIX, free_port, require_tool, wait_for_port, workspace_root};
@@ -77,6 +79,11 @@ impl Moto {
                 "testing", "testing", None, None, "testkit",
             ))
             .endpoint_url(self.endpoint())
+            .http_client(
+                aws_smithy_http_client::Builder::new()
+                    .tls_provider(Provider::Rustls(CryptoMode::Ring))
+                    .build_https(),
+            )
             .build();
         Client::from_conf(config)
     }

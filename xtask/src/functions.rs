@@ -1,7 +1,8 @@
 //! The function packages: the workspace's packages under `functions/` and
 //! their binaries, from `cargo metadata`. The one list of the functions:
 //! `cargo xtask functions` prints it for `image/build-functions` and
-//! `bench/run`, and the route tasks start from it.
+//! `bench/run` (with `--build-args`, how the image builds each), and the
+//! route tasks start from it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,9 +15,17 @@ pub(crate) struct Functions {
     /// `(package, binary)` for each binary of each package under
     /// `functions/`, sorted.
     pub(crate) binaries: Vec<(String, String)>,
+    /// The packages that declare an [`IMAGE_FEATURE`].
+    pub(crate) image_features: Vec<String>,
     /// Cargo's target directory for this workspace.
     pub(crate) target_directory: PathBuf,
 }
+
+/// The feature a function package declares when the image must not build
+/// its defaults: the image then builds it with `--no-default-features
+/// --features image` (users: DynamoDB only, no SQLite, which is for local
+/// runs).
+pub(crate) const IMAGE_FEATURE: &str = "image";
 
 impl Functions {
     /// The package names, sorted, each once.
@@ -24,6 +33,22 @@ impl Functions {
         let mut packages: Vec<&str> = self.binaries.iter().map(|(p, _)| p.as_str()).collect();
         packages.dedup();
         packages
+    }
+
+    /// The cargo arguments the image builds each package with, one package
+    /// a build (so no package gets the features another turns on in a
+    /// shared dependency): `-p NAME`, and the image feature where declared.
+    pub(crate) fn build_args(&self) -> Vec<String> {
+        self.packages()
+            .into_iter()
+            .map(|package| {
+                if self.image_features.iter().any(|p| p == package) {
+                    format!("-p {package} --no-default-features --features {IMAGE_FEATURE}")
+                } else {
+                    format!("-p {package}")
+                }
+            })
+            .collect()
     }
 }
 
@@ -38,6 +63,8 @@ struct Package {
     name: String,
     manifest_path: PathBuf,
     targets: Vec<Target>,
+    #[serde(default)]
+    features: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -65,9 +92,13 @@ pub(crate) fn read(root: &Path) -> Result<Functions, String> {
         .canonicalize()
         .map_err(|e| format!("{}: {e}", root.join("functions").display()))?;
     let mut binaries: Vec<(String, String)> = Vec::new();
+    let mut image_features = Vec::new();
     for package in &metadata.packages {
         if !package.manifest_path.starts_with(&functions_dir) {
             continue;
+        }
+        if package.features.contains_key(IMAGE_FEATURE) {
+            image_features.push(package.name.clone());
         }
         for target in package
             .targets
@@ -83,6 +114,38 @@ pub(crate) fn read(root: &Path) -> Result<Functions, String> {
     }
     Ok(Functions {
         binaries,
+        image_features,
         target_directory: metadata.target_directory,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_image_builds_each_package_alone_with_its_image_feature() {
+        let functions = Functions {
+            binaries: [("docs", "docs"), ("health", "health"), ("users", "users")]
+                .map(|(p, b)| (p.to_owned(), b.to_owned()))
+                .into(),
+            image_features: vec!["users".into()],
+            target_directory: PathBuf::from("target"),
+        };
+        assert_eq!(
+            functions.build_args(),
+            [
+                "-p docs",
+                "-p health",
+                "-p users --no-default-features --features image"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_workspace_declares_the_users_image_feature() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let functions = read(&root).expect("cargo metadata");
+        assert_eq!(functions.image_features, ["users"]);
+    }
 }

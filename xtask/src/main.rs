@@ -30,10 +30,13 @@ mod watch;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask functions [--root DIR]
+const USAGE: &str = "usage: cargo xtask functions [--build-args] [--root DIR]
        cargo xtask routes [--check | --write] [--root DIR]
 
-  functions  print the function packages (under functions/), one a line
+  functions  print the function packages (under functions/), one a line;
+             with --build-args, the cargo arguments the image builds each
+             with, one build a line (`-p users --no-default-features
+             --features image` where a package has an `image` feature)
   (no flag)  print every function's routes, read from its router
   --write    regenerate functions.yml events (an authorizer on each protected
              one), the watch router in Cargo.toml and the OpenAPI document
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
 
 fn run(args: &[String]) -> Result<(), String> {
     let mut mode = None;
+    let mut build_args = false;
     let mut root = None;
     let mut rest = args.iter();
     let task = match rest.next().map(String::as_str) {
@@ -63,6 +67,7 @@ fn run(args: &[String]) -> Result<(), String> {
     while let Some(arg) = rest.next() {
         match arg.as_str() {
             "--check" | "--write" if task == "routes" => mode = Some(arg.clone()),
+            "--build-args" if task == "functions" => build_args = true,
             "--root" => root = rest.next().map(PathBuf::from),
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument `{other}`\n\n{USAGE}")),
@@ -73,8 +78,18 @@ fn run(args: &[String]) -> Result<(), String> {
         None => std::env::current_dir().map_err(|e| e.to_string())?,
     };
     if task == "functions" {
-        for package in functions::read(&root)?.packages() {
-            println!("{package}");
+        let functions = functions::read(&root)?;
+        let lines = if build_args {
+            functions.build_args()
+        } else {
+            functions
+                .packages()
+                .into_iter()
+                .map(str::to_owned)
+                .collect()
+        };
+        for line in lines {
+            println!("{line}");
         }
         return Ok(());
     }

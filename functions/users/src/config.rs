@@ -1,4 +1,5 @@
-//! Which users store to open, from the environment, once at start-up.
+//! Which users store to open, from the environment, once at start-up (a
+//! DynamoDB client itself is built on first use).
 //!
 //! - `USERS_TABLE` set: DynamoDB on that table (production); the optional
 //!   `DYNAMODB_ENDPOINT` points the client at a local DynamoDB-compatible
@@ -14,6 +15,7 @@ use std::path::PathBuf;
 
 #[cfg(feature = "dynamodb")]
 use crate::store::dynamodb::DynamoStore;
+#[cfg(feature = "sqlite")]
 use crate::store::sqlite::SqliteStore;
 use crate::store::{StoreError, UserStore};
 
@@ -33,15 +35,35 @@ pub async fn open_store() -> Result<Box<dyn UserStore>, StoreError> {
     let path = setting("USERS_DB_PATH")
         .map(PathBuf::from)
         .ok_or_else(|| StoreError::Internal(MISSING_STORE.into()))?;
+    open_sqlite(path)
+}
+
+#[cfg(feature = "sqlite")]
+fn open_sqlite(path: PathBuf) -> Result<Box<dyn UserStore>, StoreError> {
     let store = SqliteStore::open(&path)?;
     tracing::info!(store = "sqlite", path = %path.display(), "users store ready");
     Ok(Box::new(store))
 }
 
+/// A build without the `sqlite` feature (the image) refuses to start
+/// rather than run without the store it was told to use.
+#[cfg(not(feature = "sqlite"))]
+fn open_sqlite(path: PathBuf) -> Result<Box<dyn UserStore>, StoreError> {
+    Err(StoreError::Internal(
+        format!(
+            "USERS_DB_PATH={} is set, but this build has no SQLite store (the image \
+             builds DynamoDB only: set USERS_TABLE; the `sqlite` cargo feature of \
+             users is for local runs)",
+            path.display()
+        )
+        .into(),
+    ))
+}
+
 #[cfg(feature = "dynamodb")]
 async fn open_dynamodb(table: String) -> Result<Box<dyn UserStore>, StoreError> {
     let endpoint = setting("DYNAMODB_ENDPOINT");
-    let store = DynamoStore::connect(table.clone(), endpoint.as_deref()).await;
+    let store = DynamoStore::from_env(table.clone(), endpoint.clone());
     tracing::info!(
         store = "dynamodb",
         table,

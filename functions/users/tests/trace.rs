@@ -101,6 +101,7 @@ fn client(endpoint: &str) -> Client {
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
         .endpoint_url(endpoint)
+        .http_client(users::store::dynamodb::http_client())
         .interceptor(shared::trace::TraceHeader)
         .build();
     Client::from_conf(config)

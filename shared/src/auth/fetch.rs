@@ -31,7 +31,7 @@ impl Fetcher {
     /// certificates; their absence is an error at start-up, not at the
     /// first request.
     pub(crate) fn new(url: Uri, timeout: Duration) -> Result<Self, String> {
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|e| format!("TLS set-up: {e}"))?;

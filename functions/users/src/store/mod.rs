@@ -1,15 +1,18 @@
 //! Where users live, behind one small trait.
 //!
-//! Backends: [`sqlite`] (embedded, a local file at `USERS_DB_PATH`, for
-//! local runs) and `dynamodb` (production, selected by `USERS_TABLE`; cargo
-//! feature `dynamodb`, on by default). [`crate::config`] picks one, and
-//! refuses to start with neither set.
+//! Backends: `sqlite` (embedded, a local file at `USERS_DB_PATH`, for
+//! local runs; cargo feature `sqlite`) and `dynamodb` (production, selected
+//! by `USERS_TABLE`; cargo feature `dynamodb`). Both are on by default; the
+//! image builds DynamoDB alone (feature `image`). [`crate::config`] picks
+//! one, and refuses to start with neither set, or with one this build
+//! lacks.
 //! Every backend keeps the same contract: emails unique ignoring case, even
 //! under concurrent writes; `list` in id order (creation order) with keyset
 //! pagination that never skips or repeats a user.
 
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
+#[cfg(feature = "sqlite")]
 pub mod sqlite;
 
 use async_trait::async_trait;
