@@ -5,12 +5,13 @@
 //!   `awslambdaric`), feeds it one fixed event and times cold starts, warm
 //!   invocations and memory.
 //! - `bench-inproc`: the in-process cost of one request, event bytes in and
-//!   response bytes out, for our [`shared::App`] and for `lambda_http` +
-//!   axum.
+//!   response bytes out, for our [`shared::App`], for `lambda_http` +
+//!   axum and for the [`floor`] (one borrowed parse of the event).
 //!
 //! This library holds what both share: [`ours`] (the article's app on
-//! `shared`), [`stats`] and a small [`args`] reader.
+//! `shared`), [`floor`], [`stats`] and a small [`args`] reader.
 
 pub mod args;
+pub mod floor;
 pub mod ours;
 pub mod stats;

@@ -32,18 +32,19 @@ fn event(method: &str, path: &str, body: Option<&str>) -> String {
     .to_string()
 }
 
-fn status_and_body(answer: &str) -> (u64, Value) {
-    let answer: Value = serde_json::from_str(answer).expect("JSON");
+fn status_and_body(answer: &Value) -> (u64, Value) {
     let body = serde_json::from_str(answer["body"].as_str().expect("a body")).expect("a JSON body");
     (answer["statusCode"].as_u64().expect("a status"), body)
 }
 
-async fn ours(payload: &str, app: &shared::App<()>) -> (u64, Value) {
+/// Ours' answer to `payload`, as the runtime would send it.
+async fn raw_ours(payload: &str, app: &shared::App<()>) -> Value {
     let response = app.invoke(payload, "test").await.expect("an HTTP event");
-    status_and_body(&serde_json::to_string(&response).expect("serialisable"))
+    serde_json::to_value(&response).expect("serialisable")
 }
 
-async fn axum(payload: &str, router: axum_peer::axum::Router) -> (u64, Value) {
+/// The axum peer's answer to `payload`, as the runtime would send it.
+async fn raw_axum(payload: &str, router: axum_peer::axum::Router) -> Value {
     let mut adapter = Adapter::from(router);
     let request: LambdaRequest = serde_json::from_str(payload).expect("an HTTP event");
     let service = adapter.ready().await.expect("ready");
@@ -51,7 +52,15 @@ async fn axum(payload: &str, router: axum_peer::axum::Router) -> (u64, Value) {
         .call(LambdaEvent::new(request, Context::default()))
         .await
         .expect("infallible");
-    status_and_body(&serde_json::to_string(&response).expect("serialisable"))
+    serde_json::to_value(&response).expect("serialisable")
+}
+
+async fn ours(payload: &str, app: &shared::App<()>) -> (u64, Value) {
+    status_and_body(&raw_ours(payload, app).await)
+}
+
+async fn axum(payload: &str, router: axum_peer::axum::Router) -> (u64, Value) {
+    status_and_body(&raw_axum(payload, router).await)
 }
 
 #[test]
@@ -98,4 +107,32 @@ fn ours_and_the_axum_peer_answer_alike() {
         runtime.block_on(axum(&routes, axum_peer::many_routes(100))),
         pong
     );
+}
+
+/// `POST /echo` answers the body as sent, byte for byte (no tree is built
+/// and written back), and both peers refuse a body that is not JSON alike.
+#[test]
+fn echo_answers_the_body_as_sent() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let app = bench_harness::ours::article_app();
+    let sent = r#"{ "b": [1, 2.50, "x"],  "a": null }"#;
+    for peer in ["ours", "axum"] {
+        let payload = event("POST", "/echo", Some(sent));
+        let answer = if peer == "ours" {
+            runtime.block_on(raw_ours(&payload, &app))
+        } else {
+            runtime.block_on(raw_axum(&payload, axum_peer::bench_router()))
+        };
+        assert_eq!(answer["statusCode"], 200, "{peer}: {answer}");
+        assert_eq!(answer["body"], sent, "{peer}: {answer}");
+        let payload = event("POST", "/echo", Some(r#"{"a":"#));
+        let answer = if peer == "ours" {
+            runtime.block_on(raw_ours(&payload, &app))
+        } else {
+            runtime.block_on(raw_axum(&payload, axum_peer::bench_router()))
+        };
+        assert_eq!(answer["statusCode"], 400, "{peer}: {answer}");
+    }
 }

@@ -19,8 +19,10 @@
 //! - `warm`: start once, then invocations back to back (the next one is
 //!   queued the moment the previous response arrives, as one busy Lambda
 //!   instance sees them): latency per invocation (queued -> response
-//!   received), invocations per second, and the process's RSS and peak RSS
-//!   (`/proc/PID/status` `VmRSS`, `VmHWM`) after given invocation counts.
+//!   received), invocations per second (overall, and for each tenth of the
+//!   timed invocations, to show how steady the loop was), and the process's
+//!   RSS and peak RSS (`/proc/PID/status` `VmRSS`, `VmHWM`) after given
+//!   invocation counts.
 
 use std::convert::Infallible;
 use std::fs::File;
@@ -59,8 +61,9 @@ feeds it the event in FILE and prints the measures as JSON on stdout.
   cold: --trials timed process starts (default 10), after --untimed ones
         (default 1) that warm the page cache.
   warm: --invocations back to back (default 10000); latency statistics skip
-        the first --warmup (default 100); RSS is read after each of
-        --checkpoints (default 1000,10000) invocations.
+        the first --warmup (default 100), and invocations/s is also given
+        for each consecutive tenth of the timed ones; RSS is read after each
+        of --checkpoints (default 1000,10000) invocations.
   --expect-status/--expect-body: the answer every checked response must give
         (default 200 / any body); the first and last responses are checked.
   --log FILE: the process's stdout and stderr (default: discarded).
@@ -363,6 +366,7 @@ async fn warm(setup: &Setup, invocations: usize, warmup: usize, checkpoints: &[u
         Seen::Next(_)
     ) {}
     let mut latencies_us = Vec::with_capacity(invocations);
+    let mut answered = Vec::with_capacity(invocations.saturating_sub(warmup));
     let mut memory = Vec::new();
     let mut measured_from = Instant::now();
     for i in 0..invocations {
@@ -374,6 +378,7 @@ async fn warm(setup: &Setup, invocations: usize, warmup: usize, checkpoints: &[u
         let (body, at) = setup.response(&mut api, &mut child).await;
         if i >= warmup {
             latencies_us.push((at - queued).as_secs_f64() * 1e6);
+            answered.push(at);
         }
         if i == 0 || i + 1 == invocations {
             setup.check(&body);
@@ -390,9 +395,36 @@ async fn warm(setup: &Setup, invocations: usize, warmup: usize, checkpoints: &[u
         "invocations": invocations,
         "timed": timed,
         "per_second": if measured > 0.0 { timed as f64 / measured } else { 0.0 },
+        "segments_per_second": segments_per_second(measured_from, &answered),
         "latency_us": stats::summary(&mut latencies_us),
         "memory": memory,
     })
+}
+
+/// How many consecutive segments `warm` splits its timed invocations into.
+const SEGMENTS: usize = 10;
+
+/// Invocations per second within each of [`SEGMENTS`] consecutive runs of
+/// the timed invocations (fewer when there are fewer invocations), given
+/// when each was answered and when the first was queued.
+fn segments_per_second(from: Instant, answered: &[Instant]) -> Vec<f64> {
+    let count = SEGMENTS.min(answered.len());
+    let mut rates = Vec::with_capacity(count);
+    let mut start = from;
+    let mut done = 0;
+    for segment in 1..=count {
+        let end = answered.len() * segment / count;
+        let last = answered[end - 1];
+        let seconds = (last - start).as_secs_f64();
+        rates.push(if seconds > 0.0 {
+            (end - done) as f64 / seconds
+        } else {
+            0.0
+        });
+        start = last;
+        done = end;
+    }
+    rates
 }
 
 /// A `kB` field of `/proc/PID/status`, or 0 where there is none.

@@ -1,5 +1,7 @@
 //! `bench-inproc`: the in-process cost of one request, event bytes in and
-//! response bytes out, for our `shared::App` and for `lambda_http` + axum.
+//! response bytes out, for our `shared::App` and for `lambda_http` + axum,
+//! beside the floor (`bench_harness::floor`: one borrowed parse of the
+//! fields a request needs) and the typed parse alone (`event_parse`).
 //!
 //! Each peer does what its runtime loop does per invocation, minus the
 //! Runtime API's HTTP: ours `App::invoke(payload)`; the peer
@@ -23,17 +25,19 @@ use axum_peer::lambda_http::request::LambdaRequest;
 use axum_peer::lambda_http::tower::ServiceExt as _;
 use axum_peer::lambda_http::{Adapter, Context, LambdaEvent, Service as _};
 use bench_harness::args::{Args, fail};
-use bench_harness::{ours, stats};
+use bench_harness::{floor, ours, stats};
 use serde_json::{Value, json};
 use shared::App;
 
 const USAGE: &str = "\
-Usage: bench-inproc --cases FILE [--peers ours,axum,event_parse] [--seconds S] [--warmup S] [--rounds N]
+Usage: bench-inproc --cases FILE [--peers ours,axum,floor,event_parse] [--seconds S] [--warmup S] [--rounds N]
 
 Times each case of FILE (written by bench/py/run.py: a JSON list of
 {name, app, event, status, body}) for each peer; prints JSON to stdout.
-`event_parse` is no peer: only the typed parse of the event
-(aws_lambda_events), which both Rust peers do first.
+`floor` and `event_parse` are no peers and answer nothing: `floor` is one
+serde_json pass over the event into a borrowed struct of the fields a
+request needs (the least any layer can do), `event_parse` the typed parse
+of the event (aws_lambda_events), which both Rust peers do first.
   --seconds S   measured time per case and peer (default 1.0)
   --warmup S    warm-up time per case and peer (default 0.3)
   --rounds N    timed batches per case and peer (default 15)
@@ -71,6 +75,18 @@ impl Target for Axum {
         let service = self.0.ready().await.expect("axum is always ready");
         let response = service.call(event).await.expect("axum is infallible");
         serde_json::to_string(&response).expect("a serialisable response")
+    }
+}
+
+/// Not a peer: the floor, one borrowed parse of the fields a request needs
+/// (`bench_harness::floor`).
+struct Floor;
+
+impl Target for Floor {
+    const NAME: &'static str = "floor";
+    async fn call(&mut self, payload: &str) -> String {
+        floor::call(payload);
+        String::new()
     }
 }
 
@@ -178,6 +194,7 @@ fn routes_count(app: &str) -> Option<usize> {
 enum Peer {
     Ours(Box<Ours>),
     Axum(Box<Axum>),
+    Floor(Floor),
     EventParse(EventParse),
 }
 
@@ -186,6 +203,7 @@ impl Peer {
         match name {
             "ours" => Self::Ours(Box::new(Ours(ours_app(&case.app)))),
             "axum" => Self::Axum(Box::new(Axum(axum_app(&case.app)))),
+            "floor" => Self::Floor(Floor),
             "event_parse" => Self::EventParse(EventParse),
             other => fail(USAGE, &format!("unknown peer `{other}`")),
         }
@@ -195,6 +213,7 @@ impl Peer {
         match self {
             Self::Ours(_) => Ours::NAME,
             Self::Axum(_) => Axum::NAME,
+            Self::Floor(_) => Floor::NAME,
             Self::EventParse(_) => EventParse::NAME,
         }
     }
@@ -203,6 +222,7 @@ impl Peer {
         match self {
             Self::Ours(target) => target.call(payload).await,
             Self::Axum(target) => target.call(payload).await,
+            Self::Floor(target) => target.call(payload).await,
             Self::EventParse(target) => target.call(payload).await,
         }
     }
@@ -233,7 +253,8 @@ impl Plan {
         let mut batches = Vec::with_capacity(peers.len());
         for peer in peers.iter_mut() {
             let answer = peer.call(&case.payload).await;
-            if !matches!(peer, Peer::EventParse(_)) {
+            // The floor and the typed parse answer nothing.
+            if !matches!(peer, Peer::Floor(_) | Peer::EventParse(_)) {
                 case.check(peer.name(), &answer);
             }
             let warmup = Duration::from_secs_f64(self.warmup);
@@ -275,7 +296,7 @@ fn main() {
     let cases_path = args.required("cases", USAGE);
     let names: Vec<&str> = args
         .get("peers")
-        .unwrap_or("ours,axum,event_parse")
+        .unwrap_or("ours,axum,floor,event_parse")
         .split(',')
         .collect();
     let plan = Plan {
