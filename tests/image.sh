@@ -14,7 +14,8 @@
 # their libraries, panic unwinding, and the image's contents and size.
 #
 # Usage: tests/image.sh   (from anywhere). Needs root, podman + runc,
-# debootstrap, binutils, curl, python3, shellcheck, rustup and cargo-lambda.
+# debootstrap, binutils, curl, python3, shellcheck, rustup, cargo-lambda and
+# moto (users runs against its DynamoDB; scripts/setup python).
 # A missing tool skips the suite (exit 77) unless CI=true, where it fails.
 # Stand-ins and podman's layer and cargo caches are kept between runs. On 2
 # cores: cold about 21 minutes with the AWS SDK in users (debootstrap, tools,
@@ -29,6 +30,7 @@ IMAGE="localhost/rust-lambda-api:image-test"
 TAG="image-test-$$"
 STARTED=$SECONDS
 EMU_PID=""
+MOTO_PID=""
 CONTAINERS=()
 
 cleanup() {
@@ -36,10 +38,12 @@ cleanup() {
   for c in ${CONTAINERS[@]+"${CONTAINERS[@]}"}; do
     podman rm -f -t 0 "$c" >/dev/null 2>&1 || true
   done
-  if [[ -n "$EMU_PID" ]]; then
-    kill "$EMU_PID" 2>/dev/null || true
-    wait "$EMU_PID" 2>/dev/null || true
-  fi
+  local pid
+  for pid in "$EMU_PID" "$MOTO_PID"; do
+    [[ -n "$pid" ]] || continue
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
 }
 
 need podman
@@ -49,6 +53,7 @@ need readelf
 need curl
 need python3
 need shellcheck
+need moto_server
 need rustup "https://rustup.rs (the build mounts the host's rustup toolchain)"
 cargo lambda --version >/dev/null 2>&1 || missing "cargo-lambda is not installed" "$(install_hint cargo-lambda)"
 [[ "$(id -u)" == 0 ]] || missing "this suite needs root (debootstrap, rootful podman)" "sudo tests/image.sh"
@@ -233,16 +238,50 @@ or_stop
 HEALTH="$TAG-health" USERS="$TAG-users" DEFAULT="$TAG-default"
 CONTAINERS+=("$HEALTH" "$USERS" "$DEFAULT")
 
+# The image's users has the DynamoDB store only (no SQLite: the `image`
+# feature), so it runs against a real DynamoDB-compatible server: moto, on
+# the host, with the table serverless.yml declares.
+MOTO_PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$WORK/moto.log" 2>&1 &
+MOTO_PID=$!
+MOTO_ENV=(-e USERS_TABLE=image-test-users -e "DYNAMODB_ENDPOINT=http://127.0.0.1:$MOTO_PORT"
+  -e AWS_REGION=us-east-1 -e AWS_ACCESS_KEY_ID=testing -e AWS_SECRET_ACCESS_KEY=testing
+  -e AWS_EC2_METADATA_DISABLED=true)
+case_moto_table() {
+  python3 - "$MOTO_PORT" <<'PY'
+import sys, time
+import boto3, yaml
+
+class Loader(yaml.SafeLoader):
+    pass
+# serverless.yml has CloudFormation tags elsewhere; the table's keys are plain YAML.
+Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+table = yaml.load(open("serverless.yml"), Loader)["resources"]["Resources"]["UsersTable"]["Properties"]
+client = boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{sys.argv[1]}", region_name="us-east-1",
+                      aws_access_key_id="testing", aws_secret_access_key="testing")
+for _ in range(200):
+    try:
+        client.list_tables()
+        break
+    except Exception:
+        time.sleep(0.1)
+client.create_table(TableName="image-test-users", BillingMode="PAY_PER_REQUEST",
+                    AttributeDefinitions=table["AttributeDefinitions"], KeySchema=table["KeySchema"])
+PY
+}
+run_case "moto's DynamoDB on 127.0.0.1:$MOTO_PORT with the users table of serverless.yml" case_moto_table
+or_stop
+
 # start_function CONTAINER NAME [CMD...]: run the image as function NAME
 # (through the emulator's Runtime API), read-only root and a non-root user
 # as on Lambda; CMD overrides the image's CMD, as a function's command does.
-# The image sets no store, so users gets a SQLite file in /tmp (in AWS,
-# serverless.yml sets USERS_TABLE).
+# The image sets no store: users gets moto's table (in AWS, serverless.yml
+# sets USERS_TABLE).
 start_function() {
   local container="$1" name="$2"
   shift 2
   podman run -d --name "$container" "${PODMAN_OPTS[@]}" --network host --read-only --user 993:990 \
-    -e USERS_DB_PATH=/tmp/users.sqlite3 \
+    "${MOTO_ENV[@]}" \
     -e "AWS_LAMBDA_RUNTIME_API=http://127.0.0.1:$PORT/.rt/$name" \
     -e "AWS_LAMBDA_FUNCTION_NAME=$name" -e AWS_LAMBDA_FUNCTION_VERSION=1 \
     -e AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128 "$IMAGE" "$@" >/dev/null
@@ -365,6 +404,17 @@ case_users_without_store() {
   grep -q "no users store configured: set USERS_TABLE" <<<"$out" || fail "no message saying what to set: $out"
 }
 run_case "users in the image without a store setting refuses to start, saying what to set" case_users_without_store
+
+case_users_without_sqlite() {
+  local out rc=0
+  out="$(podman run --rm "${PODMAN_OPTS[@]}" --network none -e AWS_LAMBDA_RUNTIME_API=127.0.0.1:9001 \
+    -e USERS_DB_PATH=/tmp/users.sqlite3 -e AWS_LAMBDA_FUNCTION_NAME=users -e AWS_LAMBDA_FUNCTION_VERSION=1 \
+    -e AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128 "$IMAGE" users 2>&1)" || rc=$?
+  echo "# exit $rc: $(tail -n 1 <<<"$out")"
+  ((rc != 0)) || fail "the image's users started on SQLite"
+  grep -q "this build has no SQLite store" <<<"$out" || fail "no message saying why: $out"
+}
+run_case "users in the image has no SQLite: USERS_DB_PATH alone refuses to start, saying why" case_users_without_sqlite
 
 # ---------------------------------------------------------------- offline bits
 case_targets() {
