@@ -157,12 +157,6 @@ pub(super) struct Headers<'a> {
     pub(super) fields: usize,
 }
 
-/// What `HeaderValue::from_str` accepts: visible ASCII, space, tab and
-/// bytes above 127.
-fn is_header_value(value: &str) -> bool {
-    value.bytes().all(|b| (b >= 32 && b != 127) || b == b'\t')
-}
-
 /// The value of a header entry: one string, or a list of them.
 enum Values<'a> {
     One(Str<'a>),
@@ -179,18 +173,14 @@ impl Headers<'_> {
     /// what its name had, a list is appended. With `only_missing`, an entry
     /// whose name `into` already holds is skipped, and only the first value
     /// of each other is taken (a REST or ALB event's `headers`, second to
-    /// its `multiValueHeaders`).
-    ///
-    /// The values kept share one buffer: one allocation for all of them,
-    /// not one each.
+    /// its `multiValueHeaders`). An entry with one value `http` refuses is
+    /// dropped whole.
     pub(super) fn build_into(&self, into: &mut HeaderMap, only_missing: bool) {
-        let mut kept: Vec<(HeaderName, &[Str<'_>], bool)> = Vec::with_capacity(self.entries.len());
-        let mut length = 0usize;
         for (name, values) in &self.entries {
             if only_missing && into.contains_key(name.as_str()) {
                 continue;
             }
-            let Ok(header) = HeaderName::from_bytes(name.as_str().as_bytes()) else {
+            let Ok(name) = HeaderName::from_bytes(name.as_str().as_bytes()) else {
                 continue;
             };
             let (values, one) = match values {
@@ -198,27 +188,14 @@ impl Headers<'_> {
                 Values::Many(values) if only_missing => (&values[..values.len().min(1)], true),
                 Values::Many(values) => (&values[..], false),
             };
-            // An entry with one value `http` refuses is dropped whole.
-            if values.iter().any(|v| !is_header_value(v.as_str())) {
+            let Ok(values) = values
+                .iter()
+                .map(|v| HeaderValue::from_str(v.as_str()))
+                .collect::<Result<Vec<_>, _>>()
+            else {
                 continue;
-            }
-            length += values.iter().map(|v| v.as_str().len()).sum::<usize>();
-            kept.push((header, values, one));
-        }
-        let mut buffer = Vec::with_capacity(length);
-        for (_, values, _) in &kept {
-            for value in *values {
-                buffer.extend_from_slice(value.as_str().as_bytes());
-            }
-        }
-        let buffer = bytes::Bytes::from(buffer);
-        let mut start = 0;
-        for (name, values, one) in kept {
+            };
             for value in values {
-                let end = start + value.as_str().len();
-                let value = HeaderValue::from_maybe_shared(buffer.slice(start..end))
-                    .unwrap_or_else(|_| unreachable!("checked by is_header_value"));
-                start = end;
                 if one {
                     into.insert(&name, value);
                 } else {
