@@ -24,6 +24,41 @@ use std::fmt;
 
 use serde::de::IgnoredAny;
 
+/// The `visit_*` methods of JSON's scalars, for the visitors of `probe` and
+/// `wire` that read any JSON value where they expect one shape: a string,
+/// a boolean or a number reads as `$scalar`, `null` as `$null`. With
+/// `@not_str`, all but the string (the visitor reads strings itself).
+macro_rules! scalars_read_as {
+    ($scalar:expr, null => $null:expr) => {
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok($scalar)
+        }
+
+        scalars_read_as!(@not_str $scalar, null => $null);
+    };
+    (@not_str $scalar:expr, null => $null:expr) => {
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok($scalar)
+        }
+
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok($scalar)
+        }
+
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok($scalar)
+        }
+
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok($scalar)
+        }
+
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok($null)
+        }
+    };
+}
+
 mod authorizer;
 mod decode;
 mod parse;

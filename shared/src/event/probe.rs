@@ -24,36 +24,6 @@ macro_rules! deserialize_any_with {
     };
 }
 
-/// The `visit_*` methods of JSON's scalars: a string, a boolean or a number
-/// reads as `$scalar`, `null` as `$null`.
-macro_rules! scalars_read_as {
-    ($scalar:expr, null => $null:expr) => {
-        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-            Ok($scalar)
-        }
-
-        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-            Ok($scalar)
-        }
-
-        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-            Ok($scalar)
-        }
-
-        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-            Ok($scalar)
-        }
-
-        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-            Ok($scalar)
-        }
-
-        fn visit_unit<E>(self) -> Result<Self::Value, E> {
-            Ok($null)
-        }
-    };
-}
-
 /// Skips every element of an array.
 fn skip_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<usize, A::Error> {
     let mut count = 0usize;

@@ -249,29 +249,7 @@ impl<'de> Visitor<'de> for HeadersVisitor {
         Ok(Headers::default())
     }
 
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(Headers::default())
-    }
-
-    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(Headers::default())
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Headers::default())
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(Headers::default())
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(Headers::default())
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(Headers::default())
-    }
+    scalars_read_as!(Headers::default(), null => Headers::default());
 }
 
 /// One header entry's value: how many fields it counts for, and the
@@ -322,25 +300,7 @@ impl<'de> Visitor<'de> for HeaderValueSeed {
         Ok((1, None))
     }
 
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok((0, None))
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok((1, None))
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok((1, None))
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok((1, None))
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok((1, None))
-    }
+    scalars_read_as!(@not_str (1, None), null => (0, None));
 }
 
 /// An element of a header's list: a string, or anything else (skipped).
@@ -382,25 +342,7 @@ impl<'de> Visitor<'de> for ElementVisitor {
         Ok(Element::Other)
     }
 
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(Element::Other)
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Element::Other)
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(Element::Other)
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(Element::Other)
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(Element::Other)
-    }
+    scalars_read_as!(@not_str Element::Other, null => Element::Other);
 }
 
 /// A query parameter map as sent, in order: each key with its string or
