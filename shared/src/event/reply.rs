@@ -6,15 +6,16 @@ use aws_lambda_events::alb::AlbTargetGroupResponse;
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayV2httpResponse};
 use aws_lambda_events::encodings::Body;
 use http::HeaderMap;
-use http::header::{self, HeaderValue};
-use serde::Serialize;
+use http::header::{self, Entry, HeaderValue};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, SerializeStruct, Serializer};
 
 use super::Source;
 use crate::response::Response;
 
-/// The invocation result, serialised in the shape of the source event.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
+/// The invocation result, serialised in the shape of the source event:
+/// the JSON `aws_lambda_events` writes for each type, without copying
+/// each header value into a `String` of its own first.
+#[derive(Debug, Clone, PartialEq)]
 pub enum LambdaResponse {
     /// API Gateway REST API (payload 1.0): `multiValueHeaders`.
     RestV1(ApiGatewayProxyResponse),
@@ -78,32 +79,116 @@ impl LambdaResponse {
     }
 }
 
+impl Serialize for LambdaResponse {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::RestV1(out) => {
+                let mut s = serializer.serialize_struct("ApiGatewayProxyResponse", 5)?;
+                s.serialize_field("statusCode", &out.status_code)?;
+                s.serialize_field("headers", &FirstValues(&out.headers))?;
+                s.serialize_field("multiValueHeaders", &AllValues(&out.multi_value_headers))?;
+                serialize_body(&mut s, out.body.as_ref())?;
+                s.serialize_field("isBase64Encoded", &out.is_base64_encoded)?;
+                s.end()
+            }
+            Self::HttpV2(out) => {
+                let mut s = serializer.serialize_struct("ApiGatewayV2httpResponse", 6)?;
+                s.serialize_field("statusCode", &out.status_code)?;
+                s.serialize_field("headers", &FirstValues(&out.headers))?;
+                s.serialize_field("multiValueHeaders", &AllValues(&out.multi_value_headers))?;
+                serialize_body(&mut s, out.body.as_ref())?;
+                s.serialize_field("isBase64Encoded", &out.is_base64_encoded)?;
+                s.serialize_field("cookies", &out.cookies)?;
+                s.end()
+            }
+            Self::Alb(out) => {
+                let mut s = serializer.serialize_struct("AlbTargetGroupResponse", 6)?;
+                s.serialize_field("statusCode", &out.status_code)?;
+                s.serialize_field("statusDescription", &out.status_description)?;
+                s.serialize_field("headers", &FirstValues(&out.headers))?;
+                s.serialize_field("multiValueHeaders", &AllValues(&out.multi_value_headers))?;
+                serialize_body(&mut s, out.body.as_ref())?;
+                s.serialize_field("isBase64Encoded", &out.is_base64_encoded)?;
+                s.end()
+            }
+        }
+    }
+}
+
+/// `body`, left out when there is none.
+fn serialize_body<S: SerializeStruct>(s: &mut S, body: Option<&Body>) -> Result<(), S::Error> {
+    match body {
+        Some(body) => s.serialize_field("body", body),
+        None => s.skip_field("body"),
+    }
+}
+
+/// A header value as text: a byte that is not UTF-8 becomes U+FFFD (where
+/// `aws_lambda_events` fails the whole response).
+fn text(value: &HeaderValue) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(value.as_bytes())
+}
+
+/// `{"name": "first value"}`.
+struct FirstValues<'a>(&'a HeaderMap);
+
+impl Serialize for FirstValues<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.keys_len()))?;
+        for name in self.0.keys() {
+            if let Some(value) = self.0.get(name) {
+                map.serialize_entry(name.as_str(), &text(value))?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// `{"name": ["value", ...]}`.
+struct AllValues<'a>(&'a HeaderMap);
+
+impl Serialize for AllValues<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.keys_len()))?;
+        for name in self.0.keys() {
+            map.serialize_entry(name.as_str(), &Values(self.0, name))?;
+        }
+        map.end()
+    }
+}
+
+/// Every value of one name, as a list.
+struct Values<'a>(&'a HeaderMap, &'a header::HeaderName);
+
+impl Serialize for Values<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut list = serializer.serialize_seq(None)?;
+        for value in self.0.get_all(self.1) {
+            list.serialize_element(&text(value))?;
+        }
+        list.end()
+    }
+}
+
 /// HTTP API v2 takes single-valued headers plus a `cookies` list for `Set-Cookie`.
-fn split_cookies(headers: HeaderMap) -> (HeaderMap, Vec<String>) {
-    let mut cookies = Vec::new();
-    let mut rest = HeaderMap::with_capacity(headers.len());
-    for name in headers.keys() {
-        if name == header::SET_COOKIE {
-            cookies.extend(
-                headers
-                    .get_all(name)
-                    .iter()
-                    .filter_map(|v| v.to_str().ok().map(str::to_owned)),
-            );
-        }
-    }
-    for (name, value) in join_values(headers) {
-        if let Some(name) = name
-            && name != header::SET_COOKIE
-        {
-            rest.insert(name, value);
-        }
-    }
-    (rest, cookies)
+fn split_cookies(mut headers: HeaderMap) -> (HeaderMap, Vec<String>) {
+    let cookies = match headers.entry(header::SET_COOKIE) {
+        Entry::Occupied(entry) => entry
+            .remove_entry_mult()
+            .1
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect(),
+        Entry::Vacant(_) => Vec::new(),
+    };
+    (join_values(headers), cookies)
 }
 
 /// Folds repeated headers into one comma-separated value (RFC 9110 5.3).
+/// A map with one value per name (the usual answer) comes back as it is.
 fn join_values(headers: HeaderMap) -> HeaderMap {
+    if headers.len() == headers.keys_len() {
+        return headers;
+    }
     let mut out = HeaderMap::with_capacity(headers.keys_len());
     for name in headers.keys() {
         let mut values = headers.get_all(name).iter();
@@ -145,6 +230,49 @@ mod tests {
 
     fn to_json(response: LambdaResponse) -> Value {
         serde_json::to_value(response).expect("serialises")
+    }
+
+    /// The JSON each type's own `Serialize` writes, byte for byte.
+    fn as_aws_lambda_events_writes_it(response: &LambdaResponse) -> String {
+        match response {
+            LambdaResponse::RestV1(out) => serde_json::to_string(out),
+            LambdaResponse::HttpV2(out) => serde_json::to_string(out),
+            LambdaResponse::Alb(out) => serde_json::to_string(out),
+        }
+        .expect("serialises")
+    }
+
+    #[test]
+    fn the_json_is_what_aws_lambda_events_writes() {
+        let responses = [
+            sample(),
+            Response::no_content(),
+            Response::binary(StatusCode::OK, "image/png", vec![0, 159, 146, 150]),
+            Response::ok(&json!({"quote": "a \"b\" \\ c\n"})),
+        ];
+        for response in responses {
+            for source in [
+                Source::RestV1,
+                Source::HttpV2,
+                Source::Alb { multi_value: false },
+                Source::Alb { multi_value: true },
+            ] {
+                let out = LambdaResponse::new(response.clone(), source);
+                let ours = serde_json::to_string(&out).expect("serialises");
+                assert_eq!(ours, as_aws_lambda_events_writes_it(&out), "{source:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_header_value_that_is_not_utf8_does_not_fail_the_response() {
+        let mut response = Response::no_content();
+        response.headers.insert(
+            "x-raw",
+            HeaderValue::from_bytes(b"caf\xe9").expect("obs-text is allowed"),
+        );
+        let out = to_json(LambdaResponse::new(response, Source::RestV1));
+        assert_eq!(out["multiValueHeaders"]["x-raw"], json!(["caf\u{fffd}"]));
     }
 
     #[test]
