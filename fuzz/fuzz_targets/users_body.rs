@@ -60,6 +60,7 @@ fn post(body: &[u8]) -> Request {
     };
     request
         .headers
+        .map_mut()
         .insert("content-type", HeaderValue::from_static("application/json"));
     request
 }

@@ -130,8 +130,10 @@ impl<S: Send + Sync + 'static> App<S> {
             http::header::ORIGIN,
             http::header::ACCESS_CONTROL_REQUEST_HEADERS,
         ] {
-            if let Some(value) = request.headers.get(&name) {
-                cors_headers.insert(name, value.clone());
+            if let Some(value) = request.headers.get(name.as_str())
+                && let Ok(value) = http::HeaderValue::from_str(value)
+            {
+                cors_headers.insert(name, value);
             }
         }
         let result = if request.body.len() > self.config.max_body_bytes {

@@ -12,6 +12,8 @@
 //!   the payload into a [`Request`], answer in the source's shape
 //!   ([`LambdaResponse`]).
 //! - [`request`]: the request model (headers, query, params, body, JSON).
+//! - [`headers`]: a request's headers, read as sent; an `http::HeaderMap`
+//!   is built only when asked for.
 //! - [`router`]: path-then-method routing, nesting, 404/405 + `Allow`,
 //!   HEAD, OPTIONS.
 //! - [`response`]: the handler-facing [`Response`] and its JSON helpers.
@@ -58,6 +60,7 @@ pub mod cors;
 pub mod deadline;
 pub mod error;
 pub mod event;
+pub mod headers;
 pub mod logging;
 pub mod metrics;
 pub mod request;
@@ -70,6 +73,7 @@ pub use app::{App, run, run_with};
 pub use config::Config;
 pub use error::{ApiError, BoxError, ErrorBody, FieldError};
 pub use event::LambdaResponse;
+pub use headers::RequestHeaders;
 pub use request::Request;
 pub use response::Response;
 pub use router::{HandlerResult, MethodRouter, RouteInfo, Router, delete, get, patch, post, put};

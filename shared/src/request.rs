@@ -2,13 +2,14 @@
 
 use std::fmt;
 
-use http::{HeaderMap, Method};
+use http::Method;
 use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::error::Category;
 
 use crate::auth::Principal;
 use crate::error::{ApiError, FieldError};
+use crate::headers::RequestHeaders;
 
 /// An HTTP request adapted from a Lambda event.
 #[derive(Debug, Clone, Default)]
@@ -22,8 +23,9 @@ pub struct Request {
     /// stage on the `execute-api` host (`/dev`), the base path on a custom
     /// domain with a mapping (`/orders`, `API_BASE_PATH`), else nothing.
     pub public_prefix: String,
-    /// Headers; lookups are case-insensitive and may hold several values.
-    pub headers: HeaderMap,
+    /// Headers, as sent: [`RequestHeaders::get`] reads them as they are,
+    /// [`RequestHeaders::map`] gives an `http::HeaderMap`.
+    pub headers: RequestHeaders,
     /// Query parameters in the order received, decoded, repeated keys kept.
     pub query: Vec<(String, String)>,
     /// Path parameters filled in by the router (`{id}` -> `("id", ...)`).
@@ -47,7 +49,7 @@ pub struct Request {
 impl Request {
     /// The first value of a header, if present and text.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+        self.headers.get(name)
     }
 
     /// The first value of a query parameter.
@@ -328,6 +330,7 @@ mod tests {
         let mut request = Request::default();
         request
             .headers
+            .map_mut()
             .insert("content-type", HeaderValue::from_str(value).expect("valid"));
         request
     }

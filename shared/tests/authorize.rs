@@ -64,6 +64,7 @@ fn request(method: Method, path: &str, scopes: Option<&str>) -> Request {
     };
     request
         .headers
+        .map_mut()
         .insert("origin", ORIGIN.parse().expect("header"));
     request
 }
@@ -158,7 +159,7 @@ fn what_routing_answers_itself_needs_no_caller() {
     for (method, path, status) in cases {
         let mut request = request(method.clone(), path, None);
         if method == Method::OPTIONS {
-            request.headers.insert(
+            request.headers.map_mut().insert(
                 "access-control-request-method",
                 "POST".parse().expect("header"),
             );
@@ -186,6 +187,7 @@ fn a_bearer_token_without_a_verifier_is_refused() {
         let mut request = request(Method::GET, "/api/v1/items", None);
         request
             .headers
+            .map_mut()
             .insert("authorization", authorization.parse().expect("header"));
         let response = block_on(app().0.handle(request));
         assert_eq!(response.status.as_u16(), 401, "{authorization:?}");

@@ -183,6 +183,7 @@ fn every_fixture_adapts_to_the_expected_request() {
         for (header, value) in case.headers {
             let values: Vec<&str> = request
                 .headers
+                .map()
                 .get_all(*header)
                 .iter()
                 .filter_map(|v| v.to_str().ok())
@@ -192,6 +193,7 @@ fn every_fixture_adapts_to_the_expected_request() {
                 "{name}: header {header}={value} in {values:?}"
             );
         }
+        lookups_agree_with_the_map(name, &request);
         assert_eq!(request.body, case.body, "{name}: body");
         assert_eq!(request.request_id, case.request_id, "{name}: request id");
         assert_eq!(request.stage.as_deref(), case.stage, "{name}: stage");
@@ -201,6 +203,21 @@ fn every_fixture_adapts_to_the_expected_request() {
             "{name}: source ip"
         );
     }
+}
+
+/// `Request::header` reads the headers as sent, without building the map:
+/// it must answer as the map does, for every name in any case.
+fn lookups_agree_with_the_map(name: &str, request: &Request) {
+    let as_sent = request.headers.clone();
+    let map = request.headers.map();
+    let names = map.keys().map(|k| k.as_str().to_owned());
+    for header in names.chain(["missing".to_owned(), "x-".repeat(3)]) {
+        let expected = map.get(&header).and_then(|v| v.to_str().ok());
+        for spelled in [header.clone(), header.to_ascii_uppercase()] {
+            assert_eq!(as_sent.get(&spelled), expected, "{name}: header {spelled}");
+        }
+    }
+    assert_eq!(as_sent.is_empty(), map.is_empty(), "{name}: no headers");
 }
 
 #[test]

@@ -193,6 +193,7 @@ fn cors_headers_are_on_errors_too() {
     let mut from_app = request(Method::GET, "/nope");
     from_app
         .headers
+        .map_mut()
         .insert("origin", "https://app.example".parse().expect("header"));
     let response = block_on(app.handle(from_app));
     assert_eq!(response.status.as_u16(), 404);
@@ -204,6 +205,7 @@ fn cors_headers_are_on_errors_too() {
     let mut from_elsewhere = request(Method::GET, "/ping");
     from_elsewhere
         .headers
+        .map_mut()
         .insert("origin", "https://evil.example".parse().expect("header"));
     let response = block_on(app.handle(from_elsewhere));
     assert_eq!(response.header("access-control-allow-origin"), None);
@@ -215,8 +217,9 @@ fn preflight_is_answered_by_the_router() {
     let mut preflight = request(Method::OPTIONS, "/api/v1/items/3");
     preflight
         .headers
+        .map_mut()
         .insert("origin", "https://app.example".parse().expect("header"));
-    preflight.headers.insert(
+    preflight.headers.map_mut().insert(
         "access-control-request-method",
         "DELETE".parse().expect("header"),
     );

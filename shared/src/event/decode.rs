@@ -4,8 +4,8 @@
 
 use std::borrow::Cow;
 
+use crate::headers::RequestHeaders;
 use base64::Engine as _;
-use http::{HeaderMap, header};
 use percent_encoding::percent_decode_str;
 
 use crate::config::BasePath;
@@ -15,10 +15,14 @@ use crate::error::ApiError;
 /// (`<api-id>.execute-api.<region>.amazonaws.com`, `.amazonaws.com.cn` in
 /// China), where URLs carry the stage; a custom domain's do not.
 pub(super) fn is_execute_api(domain: Option<&str>) -> bool {
+    let ends_with = |d: &[u8], suffix: &[u8]| {
+        d.len() >= suffix.len() && d[d.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+    };
     domain.is_some_and(|d| {
-        let d = d.to_ascii_lowercase();
-        d.contains(".execute-api.")
-            && (d.ends_with(".amazonaws.com") || d.ends_with(".amazonaws.com.cn"))
+        let d = d.as_bytes();
+        d.windows(13)
+            .any(|w| w.eq_ignore_ascii_case(b".execute-api."))
+            && (ends_with(d, b".amazonaws.com") || ends_with(d, b".amazonaws.com.cn"))
     })
 }
 
@@ -97,11 +101,8 @@ pub(super) fn parse_query(raw: &str) -> Result<Vec<(String, String)>, ApiError> 
 }
 
 /// The `Host` header, when it is text.
-pub(super) fn host(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
+pub(super) fn host(headers: &RequestHeaders) -> Option<String> {
+    headers.get("host").map(str::to_owned)
 }
 
 /// The body as bytes: as sent, or base64-decoded when flagged.
@@ -118,4 +119,27 @@ pub(super) fn decode_body(
     base64::engine::general_purpose::STANDARD
         .decode(body.as_bytes())
         .map_err(|_| ApiError::BadRequest("request body is not valid base64".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn execute_api_hosts_are_told_apart_in_any_case() {
+        let cases = [
+            (Some("abc123.execute-api.us-east-1.amazonaws.com"), true),
+            (Some("ABC123.Execute-API.us-east-1.AmazonAWS.com"), true),
+            (Some("abc123.execute-api.cn-north-1.amazonaws.com.cn"), true),
+            (Some("api.example.com"), false),
+            (Some("execute-api.example.com"), false),
+            (Some("abc.execute-api.evil.example"), false),
+            (Some(".execute-api.amazonaws.co"), false),
+            (Some(""), false),
+            (None, false),
+        ];
+        for (domain, expected) in cases {
+            assert_eq!(is_execute_api(domain), expected, "{domain:?}");
+        }
+    }
 }

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use http::{HeaderMap, HeaderValue, Method, header};
+use http::Method;
 
 use super::decode::{
     decode_body, decode_component, decode_path, host, is_execute_api, parse_query, split_prefix,
@@ -14,6 +14,7 @@ use super::wire::{self, Event, MAX_HEADER_FIELDS, Str};
 use super::{NotHttpEvent, Source, authorizer};
 use crate::config::BasePath;
 use crate::error::ApiError;
+use crate::headers::{RequestHeaders, valid_value};
 use crate::request::Request;
 
 /// The 400 for an event of a known source whose fields do not parse.
@@ -116,11 +117,15 @@ fn unreadable_authorizer(error: serde_json::Error) -> ApiError {
 }
 
 /// REST's and ALB's headers: `multiValueHeaders`, then each name of
-/// `headers` that it does not have.
-fn merged_headers(event: &Event<'_>) -> HeaderMap {
-    let mut headers = event.multi_value_headers.build();
-    event.headers.build_into(&mut headers, true);
-    headers
+/// `headers` that it does not have; and whether the first gave any.
+fn merged_headers(event: &Event<'_>) -> (RequestHeaders, bool) {
+    let (multi, single) = (&event.multi_value_headers, &event.headers);
+    let ((multi_fields, multi_bytes), (fields, bytes)) = (multi.size(), single.size());
+    let mut headers = RequestHeaders::with_capacity(multi_fields + fields, multi_bytes + bytes);
+    multi.build_into(&mut headers, false);
+    let from_multi = !headers.is_empty();
+    single.build_into(&mut headers, true);
+    (headers, from_multi)
 }
 
 /// REST's and ALB's query: `multiValueQueryStringParameters` when it has
@@ -140,7 +145,7 @@ fn from_rest_v1(mut event: Event<'_>, base_path: Option<&BasePath>) -> Result<Re
     let context = event.request_context.take().ok_or_else(malformed)?;
     // Required by the model (`aws_lambda_events` refuses an event without it).
     self::method(context.http_method.as_ref())?;
-    let headers = merged_headers(&event);
+    let (headers, _) = merged_headers(&event);
     let query = rest_query(&mut event);
     let domain_name = owned(context.domain_name).or_else(|| host(&headers));
     let stage = owned(context.stage);
@@ -208,8 +213,8 @@ fn from_http_v2(mut event: Event<'_>, base_path: Option<&BasePath>) -> Result<Re
             .map(Str::as_str)
             .collect::<Vec<_>>()
             .join("; ");
-        if let Ok(value) = HeaderValue::from_str(&joined) {
-            headers.insert(header::COOKIE, value);
+        if valid_value(&joined) {
+            headers.push("cookie", &joined, true);
         }
     }
     let query = match event.raw_query_string.take() {
@@ -244,16 +249,15 @@ fn from_http_v2(mut event: Event<'_>, base_path: Option<&BasePath>) -> Result<Re
 /// An ALB event; the source comes back with its header mode: multi-value
 /// when `multiValueHeaders` has a usable entry.
 fn from_alb(mut event: Event<'_>) -> (Source, Result<Request, ApiError>) {
-    let headers = event.multi_value_headers.build();
-    let source = Source::Alb {
-        multi_value: !headers.is_empty(),
-    };
-    (source, alb_request(&mut event, headers))
+    let (headers, multi_value) = merged_headers(&event);
+    (
+        Source::Alb { multi_value },
+        alb_request(&mut event, headers),
+    )
 }
 
-fn alb_request(event: &mut Event<'_>, mut headers: HeaderMap) -> Result<Request, ApiError> {
+fn alb_request(event: &mut Event<'_>, headers: RequestHeaders) -> Result<Request, ApiError> {
     let method = method(event.http_method.as_ref())?;
-    event.headers.build_into(&mut headers, true);
     // ALB passes the query string as the client sent it: still encoded.
     let query = rest_query(event)
         .into_iter()
@@ -261,7 +265,6 @@ fn alb_request(event: &mut Event<'_>, mut headers: HeaderMap) -> Result<Request,
         .collect::<Result<_, ApiError>>()?;
     let source_ip = headers
         .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(',').next())
         .map(|v| v.trim().to_owned());
     let path = decode_path(event.path.as_ref().map_or("/", Str::as_str))?;

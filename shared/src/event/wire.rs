@@ -13,11 +13,11 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use http::header::HeaderName;
-use http::{HeaderMap, HeaderValue};
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
+
+use crate::headers::{RequestHeaders, valid_name, valid_value};
 
 /// Most header fields an event may carry in `headers`, and separately in
 /// `multiValueHeaders` (each value counts): more is a 400.
@@ -157,10 +157,21 @@ pub(super) struct Headers<'a> {
     pub(super) fields: usize,
 }
 
-/// The value of a header entry: one string, or a list of them.
+/// The value of a header entry: one string, or a list of them (a list of
+/// one, the usual case, without a `Vec` of its own).
 enum Values<'a> {
     One(Str<'a>),
-    Many(Vec<Str<'a>>),
+    ListOfOne(Str<'a>),
+    List(Vec<Str<'a>>),
+}
+
+impl<'a> Values<'a> {
+    fn as_slice(&self) -> &[Str<'a>] {
+        match self {
+            Values::One(value) | Values::ListOfOne(value) => std::slice::from_ref(value),
+            Values::List(values) => values,
+        }
+    }
 }
 
 impl Headers<'_> {
@@ -169,47 +180,51 @@ impl Headers<'_> {
         self.fields > MAX_HEADER_FIELDS
     }
 
+    /// At most how many fields and bytes of names and values
+    /// [`Headers::build_into`] adds.
+    pub(super) fn size(&self) -> (usize, usize) {
+        self.entries
+            .iter()
+            .fold((0, 0), |(fields, bytes), (name, values)| {
+                let values = values.as_slice();
+                let len = name.as_str().len();
+                let bytes = values.iter().fold(bytes, |b, v| b + len + v.as_str().len());
+                (fields + values.len(), bytes)
+            })
+    }
+
     /// Adds the entries `http` accepts to `into`: a single value replaces
     /// what its name had, a list is appended. With `only_missing`, an entry
     /// whose name `into` already holds is skipped, and only the first value
     /// of each other is taken (a REST or ALB event's `headers`, second to
     /// its `multiValueHeaders`). An entry with one value `http` refuses is
     /// dropped whole.
-    pub(super) fn build_into(&self, into: &mut HeaderMap, only_missing: bool) {
+    pub(super) fn build_into(&self, into: &mut RequestHeaders, only_missing: bool) {
+        let mut hint = 0;
         for (name, values) in &self.entries {
-            if only_missing && into.contains_key(name.as_str()) {
+            let name = name.as_str();
+            if !valid_name(name) || (only_missing && into.contains(name, &mut hint)) {
                 continue;
             }
-            let Ok(name) = HeaderName::from_bytes(name.as_str().as_bytes()) else {
-                continue;
+            let (values, replaces) = match (values, only_missing) {
+                (Values::One(value), _) => (std::slice::from_ref(value), true),
+                (list, true) => (&list.as_slice()[..list.as_slice().len().min(1)], true),
+                (list, false) => (list.as_slice(), false),
             };
-            let (values, one) = match values {
-                Values::One(value) => (std::slice::from_ref(value), true),
-                Values::Many(values) if only_missing => (&values[..values.len().min(1)], true),
-                Values::Many(values) => (&values[..], false),
-            };
-            let Ok(values) = values
-                .iter()
-                .map(|v| HeaderValue::from_str(v.as_str()))
-                .collect::<Result<Vec<_>, _>>()
-            else {
-                continue;
-            };
-            for value in values {
-                if one {
-                    into.insert(&name, value);
-                } else {
-                    into.append(&name, value);
+            if values.iter().all(|v| valid_value(v.as_str())) {
+                for value in values {
+                    into.push(name, value.as_str(), replaces);
                 }
             }
         }
     }
 
-    /// The map built on its own; see [`Headers::build_into`].
-    pub(super) fn build(&self) -> HeaderMap {
-        let mut map = HeaderMap::with_capacity(self.entries.len());
-        self.build_into(&mut map, false);
-        map
+    /// The headers of this map alone; see [`Headers::build_into`].
+    pub(super) fn build(&self) -> RequestHeaders {
+        let (fields, bytes) = self.size();
+        let mut headers = RequestHeaders::with_capacity(fields, bytes);
+        self.build_into(&mut headers, false);
+        headers
     }
 }
 
@@ -231,6 +246,11 @@ impl<'de> Visitor<'de> for HeadersVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut headers = Headers::default();
         while let Some(name) = map.next_key::<Str<'de>>()? {
+            if headers.entries.capacity() == 0 {
+                // One allocation for the usual event (API Gateway's carry a
+                // few dozen headers at most), none for an empty map.
+                headers.entries.reserve(32);
+            }
             let room = MAX_HEADER_FIELDS.saturating_sub(headers.fields);
             let (fields, values) = map.next_value_seed(HeaderValueSeed { room })?;
             headers.fields = headers.fields.saturating_add(fields);
@@ -284,15 +304,26 @@ impl<'de> Visitor<'de> for HeaderValueSeed {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut fields = 0usize;
-        let mut values = Some(Vec::new());
+        let (mut first, mut more, mut usable) = (None, Vec::new(), true);
         while let Some(element) = seq.next_element::<Element<'de>>()? {
             fields = fields.saturating_add(1);
-            match (element, values.as_mut()) {
-                (Element::Str(value), Some(list)) if list.len() < self.room => list.push(value),
-                _ => values = None,
+            match element {
+                Element::Str(value) if usable && fields <= self.room => match first {
+                    None => first = Some(value),
+                    Some(_) => more.push(value),
+                },
+                _ => usable = false,
             }
         }
-        Ok((fields, values.map(Values::Many)))
+        let values = usable.then(|| match first {
+            None => Values::List(Vec::new()),
+            Some(one) if more.is_empty() => Values::ListOfOne(one),
+            Some(one) => {
+                more.insert(0, one);
+                Values::List(more)
+            }
+        });
+        Ok((fields, values))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
@@ -456,6 +487,7 @@ pub(super) fn method(text: &str) -> Option<http::Method> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::HeaderMap;
 
     /// Expected (name, value) pairs.
     type Pairs = &'static [(&'static str, &'static str)];
@@ -495,7 +527,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect();
-            assert_eq!(pairs(&parsed.build()), expected, "{json}");
+            assert_eq!(pairs(parsed.build().map()), expected, "{json}");
         }
     }
 
@@ -516,10 +548,10 @@ mod tests {
     fn single_values_fill_in_only_names_the_multi_value_map_lacks() {
         let multi = headers(r#"{"accept":["a","b"]}"#);
         let single = headers(r#"{"Accept":"b","host":"h","x":["1","2"]}"#);
-        let mut map = multi.build();
-        single.build_into(&mut map, true);
+        let mut headers = multi.build();
+        single.build_into(&mut headers, true);
         assert_eq!(
-            pairs(&map),
+            pairs(headers.map()),
             [("accept", "a"), ("accept", "b"), ("host", "h"), ("x", "1")]
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
         );
