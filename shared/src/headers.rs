@@ -78,9 +78,11 @@ impl RequestHeaders {
             return map.contains_key(name);
         }
         let start = (*hint).min(self.fields.len());
-        let found = (start..self.fields.len())
-            .chain(0..start)
-            .find(|&i| self.name_of(&self.fields[i]).eq_ignore_ascii_case(name));
+        let found = (start..self.fields.len()).chain(0..start).find(|&i| {
+            // Spelled alike (the usual case) is one memcmp.
+            let field = self.name_of(&self.fields[i]);
+            field == name || field.eq_ignore_ascii_case(name)
+        });
         if let Some(i) = found {
             *hint = i + 1;
         }
