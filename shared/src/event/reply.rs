@@ -85,19 +85,15 @@ impl Serialize for LambdaResponse {
             Self::RestV1(out) => {
                 let mut s = serializer.serialize_struct("ApiGatewayProxyResponse", 5)?;
                 s.serialize_field("statusCode", &out.status_code)?;
-                s.serialize_field("headers", &FirstValues(&out.headers))?;
-                s.serialize_field("multiValueHeaders", &AllValues(&out.multi_value_headers))?;
-                serialize_body(&mut s, out.body.as_ref())?;
-                s.serialize_field("isBase64Encoded", &out.is_base64_encoded)?;
+                header_maps(&mut s, &out.headers, &out.multi_value_headers)?;
+                body(&mut s, out.body.as_ref(), out.is_base64_encoded)?;
                 s.end()
             }
             Self::HttpV2(out) => {
                 let mut s = serializer.serialize_struct("ApiGatewayV2httpResponse", 6)?;
                 s.serialize_field("statusCode", &out.status_code)?;
-                s.serialize_field("headers", &FirstValues(&out.headers))?;
-                s.serialize_field("multiValueHeaders", &AllValues(&out.multi_value_headers))?;
-                serialize_body(&mut s, out.body.as_ref())?;
-                s.serialize_field("isBase64Encoded", &out.is_base64_encoded)?;
+                header_maps(&mut s, &out.headers, &out.multi_value_headers)?;
+                body(&mut s, out.body.as_ref(), out.is_base64_encoded)?;
                 s.serialize_field("cookies", &out.cookies)?;
                 s.end()
             }
@@ -105,22 +101,32 @@ impl Serialize for LambdaResponse {
                 let mut s = serializer.serialize_struct("AlbTargetGroupResponse", 6)?;
                 s.serialize_field("statusCode", &out.status_code)?;
                 s.serialize_field("statusDescription", &out.status_description)?;
-                s.serialize_field("headers", &FirstValues(&out.headers))?;
-                s.serialize_field("multiValueHeaders", &AllValues(&out.multi_value_headers))?;
-                serialize_body(&mut s, out.body.as_ref())?;
-                s.serialize_field("isBase64Encoded", &out.is_base64_encoded)?;
+                header_maps(&mut s, &out.headers, &out.multi_value_headers)?;
+                body(&mut s, out.body.as_ref(), out.is_base64_encoded)?;
                 s.end()
             }
         }
     }
 }
 
-/// `body`, left out when there is none.
-fn serialize_body<S: SerializeStruct>(s: &mut S, body: Option<&Body>) -> Result<(), S::Error> {
+/// `headers` and `multiValueHeaders`, as every response type writes them.
+fn header_maps<S: SerializeStruct>(
+    s: &mut S,
+    single: &HeaderMap,
+    multi: &HeaderMap,
+) -> Result<(), S::Error> {
+    s.serialize_field("headers", &FirstValues(single))?;
+    s.serialize_field("multiValueHeaders", &AllValues(multi))
+}
+
+/// `body` (left out when there is none) and `isBase64Encoded`, as every
+/// response type writes them.
+fn body<S: SerializeStruct>(s: &mut S, body: Option<&Body>, base64: bool) -> Result<(), S::Error> {
     match body {
-        Some(body) => s.serialize_field("body", body),
-        None => s.skip_field("body"),
+        Some(body) => s.serialize_field("body", body)?,
+        None => s.skip_field("body")?,
     }
+    s.serialize_field("isBase64Encoded", &base64)
 }
 
 /// A header value as text: a byte that is not UTF-8 becomes U+FFFD (where
