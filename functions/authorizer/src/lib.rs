@@ -18,7 +18,7 @@
 //!
 //! # Example
 //! ```no_run
-//! #[tokio::main]
+//! #[tokio::main(flavor = "current_thread")]
 //! async fn main() -> Result<(), lambda_runtime::Error> {
 //!     authorizer::run().await
 //! }

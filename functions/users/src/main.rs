@@ -2,7 +2,7 @@
 
 use users::{AppState, config};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     shared::run_with(users::router(), users::routes::DEFAULTS, async || {
         let store = config::open_store().await?;
