@@ -27,6 +27,8 @@
 //! - [`shutdown`]: SIGTERM/SIGINT end the process cleanly, logs flushed.
 //! - [`trace`]: the invocation's X-Ray trace header, for AWS SDK clients
 //!   ([`trace::TraceHeader`] with the `aws-sdk` feature).
+//! - [`https`] (feature `https`): the one HTTPS client stack of outbound
+//!   calls, and (feature `aws-sdk`) the HTTP client of AWS SDK clients.
 //! - [`app`]: one invocation end to end (5xx causes logged there), and [`run`].
 //! - [`auth`]: the caller ([`auth::Principal`]) and, with feature `auth`,
 //!   JWT verification against the issuer's JWKS.
@@ -61,6 +63,8 @@ pub mod deadline;
 pub mod error;
 pub mod event;
 pub mod headers;
+#[cfg(feature = "https")]
+pub mod https;
 pub mod logging;
 pub mod metrics;
 pub mod request;

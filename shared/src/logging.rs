@@ -1,11 +1,17 @@
 //! Tracing set-up: one `init` for every function.
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// Installs the global subscriber, once; later calls do nothing.
 ///
 /// The level comes from `AWS_LAMBDA_LOG_LEVEL` (Lambda's advanced logging
-/// controls), then `RUST_LOG`, then INFO. `AWS_LAMBDA_LOG_FORMAT=JSON` writes
+/// controls), then `RUST_LOG`, then INFO. `RUST_LOG` takes a level and
+/// `target=level` directives (`warn,users=debug`), as a
+/// [`Targets`] filter parses them; span and field filters, which need
+/// `EnvFilter` and the regex engine it links into every binary, are not
+/// supported, and a value with one is ignored. `AWS_LAMBDA_LOG_FORMAT=JSON` writes
 /// one JSON object per line, which CloudWatch Logs Insights can query; the
 /// fields of the invocation's span (lambda_runtime's: `requestId`,
 /// `xrayTraceId`) are under `span` on each line. Lines go to stdout, where
@@ -19,7 +25,6 @@ pub fn init() {
     );
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
         .with_writer(std::io::stdout)
         .with_ansi(false)
         .with_target(false);
@@ -28,9 +33,11 @@ pub fn init() {
             .json()
             .flatten_event(true)
             .with_span_list(false)
+            .finish()
+            .with(filter)
             .try_init()
     } else {
-        builder.try_init()
+        builder.finish().with(filter).try_init()
     };
     if installed.is_ok() {
         std::panic::set_hook(Box::new(|info| {
@@ -49,7 +56,7 @@ pub fn init() {
     }
 }
 
-fn filter_from(lambda_level: Option<String>, rust_log: Option<String>) -> EnvFilter {
+fn filter_from(lambda_level: Option<String>, rust_log: Option<String>) -> Targets {
     lambda_level
         .and_then(|level| {
             // Lambda's levels: TRACE, DEBUG, INFO, WARN, ERROR, FATAL.
@@ -60,9 +67,14 @@ fn filter_from(lambda_level: Option<String>, rust_log: Option<String>) -> EnvFil
             };
             level.parse::<tracing::Level>().ok()
         })
-        .map(|level| EnvFilter::new(level.as_str().to_ascii_lowercase()))
-        .or_else(|| rust_log.and_then(|value| EnvFilter::try_new(value).ok()))
-        .unwrap_or_else(|| EnvFilter::new("info"))
+        .map(|level| Targets::new().with_default(level))
+        .or_else(|| {
+            rust_log
+                // `Targets` would take `[span]` for a target name.
+                .filter(|value| !value.contains(['[', '{']))
+                .and_then(|value| value.parse().ok())
+        })
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO))
 }
 
 #[cfg(test)]
@@ -78,6 +90,11 @@ mod tests {
             (Some("not a level!!"), Some("error"), "error"),
             (Some("FATAL"), None, "error"),
             (Some("warn"), None, "warn"),
+            (None, Some("warn,users=debug"), "users=debug,warn"),
+            // A span filter needs EnvFilter: ignored, not half-applied.
+            (None, Some("info,[request]=trace"), "info"),
+            (None, Some("users[request{id=1}]=debug"), "info"),
+            (None, Some("users=loud"), "info"),
         ];
         for (lambda, rust_log, expected) in cases {
             let filter = filter_from(lambda.map(Into::into), rust_log.map(Into::into));

@@ -9,8 +9,6 @@ use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
-use aws_smithy_http_client::tls::Provider;
-use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
 use serde_yaml_ng::Value;
 
 use crate::process::{SETUP_FIX, free_port, require_tool, wait_for_port, workspace_root};
@@ -80,9 +78,9 @@ impl Moto {
             ))
             .endpoint_url(self.endpoint())
             .http_client(
-                aws_smithy_http_client::Builder::new()
-                    .tls_provider(Provider::Rustls(CryptoMode::Ring))
-                    .build_https(),
+                shared::https::SdkHttpClient::new(shared::https::Roots::None)
+                    .expect("a TLS set-up that trusts nothing")
+                    .shared(),
             )
             .build();
         Client::from_conf(config)

@@ -1,7 +1,11 @@
 //! A token issuer for tests: signing keys generated in the process (RSA
-//! 2048 and EC P-256, with aws-lc-rs), tokens signed with them by
-//! `jsonwebtoken`, forgeries, and a real HTTP server on 127.0.0.1 serving
-//! their JWKS, which counts its requests and can fail or hang on demand.
+//! 2048 and EC P-256), tokens signed with them, forgeries, and a real HTTP
+//! server on 127.0.0.1 serving their JWKS, which counts its requests and
+//! can fail or hang on demand.
+//!
+//! Keys and signatures are aws-lc-rs's, a library the verifier under test
+//! (`shared::auth`, on ring) does not use, so a token is made by one
+//! implementation of the algorithm and checked by another.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -10,13 +14,16 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
+use aws_lc_rs::encoding::{AsDer, PublicKeyX509Der};
+use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeySize;
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair, RsaKeyPair};
+use aws_lc_rs::signature::{
+    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair, RSA_PKCS1_SHA256, RsaKeyPair,
+    RsaPublicKeyComponents,
+};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use jsonwebtoken::jwk::{Jwk, PublicKeyUse};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, Header};
 use serde_json::{Value, json};
 
 /// Where OpenID issuers publish their JWKS, and where [`JwksServer`]
@@ -31,17 +38,22 @@ pub fn now() -> i64 {
 /// A private key of the test issuer, with its `kid`.
 pub struct SigningKey {
     kid: String,
-    algorithm: Algorithm,
-    encoding: EncodingKey,
+    pair: Pair,
     /// SubjectPublicKeyInfo DER of the public key.
     public_der: Vec<u8>,
+}
+
+/// The key pair, of either kind.
+enum Pair {
+    Rsa(RsaKeyPair),
+    Ec(EcdsaKeyPair),
 }
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SigningKey")
             .field("kid", &self.kid)
-            .field("algorithm", &self.algorithm)
+            .field("algorithm", &self.algorithm())
             .finish_non_exhaustive()
     }
 }
@@ -50,14 +62,11 @@ impl SigningKey {
     /// A new RSA 2048 key for RS256.
     pub fn rsa(kid: &str) -> Self {
         let pair = RsaKeyPair::generate(KeySize::Rsa2048).expect("RSA key generation");
-        let pkcs8: Pkcs8V1Der<'_> = pair.as_der().expect("RSA key as PKCS#8");
         let public: PublicKeyX509Der<'_> = pair.public_key().as_der().expect("RSA public key");
         Self {
             kid: kid.to_owned(),
-            algorithm: Algorithm::RS256,
-            // jsonwebtoken signs RSA with a PKCS#1 `RSAPrivateKey`.
-            encoding: EncodingKey::from_rsa_der(pkcs8_inner_key(pkcs8.as_ref())),
             public_der: public.as_ref().to_vec(),
+            pair: Pair::Rsa(pair),
         }
     }
 
@@ -87,9 +96,8 @@ impl SigningKey {
             .map_err(|e| format!("its public key: {e}"))?;
         Ok(Self {
             kid: kid.to_owned(),
-            algorithm: Algorithm::ES256,
-            encoding: EncodingKey::from_ec_der(pkcs8),
             public_der: public.as_ref().to_vec(),
+            pair: Pair::Ec(pair),
         })
     }
 
@@ -105,15 +113,36 @@ impl SigningKey {
 
     /// The algorithm the key signs with (RS256 or ES256).
     pub fn algorithm(&self) -> Algorithm {
-        self.algorithm
+        match self.pair {
+            Pair::Rsa(_) => Algorithm::RS256,
+            Pair::Ec(_) => Algorithm::ES256,
+        }
     }
 
-    /// The public JWK as an issuer publishes it: `kid`, `alg`, `use: sig`.
+    /// The public JWK as an issuer publishes it (RFC 7518, section 6):
+    /// `kid`, `alg`, `use: sig`.
     pub fn jwk(&self) -> Value {
-        let mut jwk = Jwk::from_encoding_key(&self.encoding, self.algorithm).expect("a public JWK");
-        jwk.common.key_id = Some(self.kid.clone());
-        jwk.common.public_key_use = Some(PublicKeyUse::Signature);
-        serde_json::to_value(jwk).expect("a JWK serialises")
+        let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
+        let mut jwk = match &self.pair {
+            Pair::Rsa(pair) => {
+                let public = RsaPublicKeyComponents::<Vec<u8>>::from(pair.public_key());
+                json!({"kty": "RSA", "n": b64(&public.n), "e": b64(&public.e), "alg": "RS256"})
+            }
+            Pair::Ec(pair) => {
+                // The uncompressed point: 0x04, then x and y.
+                let point = pair.public_key().as_ref();
+                assert_eq!(
+                    (point.len(), point[0]),
+                    (65, 4),
+                    "an uncompressed P-256 point"
+                );
+                json!({"kty": "EC", "crv": "P-256", "x": b64(&point[1..33]),
+                       "y": b64(&point[33..]), "alg": "ES256"})
+            }
+        };
+        jwk["kid"] = json!(self.kid);
+        jwk["use"] = json!("sig");
+        jwk
     }
 
     /// The public key in PEM (`PUBLIC KEY`), what an attacker can download.
@@ -133,45 +162,38 @@ impl SigningKey {
     /// A token with `claims`, signed by this key, its header naming the
     /// key's algorithm and `kid`.
     pub fn sign(&self, claims: &Value) -> String {
-        let mut header = Header::new(self.algorithm);
+        let mut header = Header::new(self.algorithm());
         header.kid = Some(self.kid.clone());
         self.sign_with(&header, claims)
     }
 
-    /// A token with `claims` and `header`, signed by this key.
+    /// A token with `claims` and `header` (whatever its `alg` says),
+    /// signed by this key with the key's algorithm.
     pub fn sign_with(&self, header: &Header, claims: &Value) -> String {
-        jsonwebtoken::encode(header, claims, &self.encoding).expect("signing")
+        let header = serde_json::to_value(header).expect("a header serialises");
+        let message = forge::signing_input(&header, claims);
+        let rng = SystemRandom::new();
+        let signature = match &self.pair {
+            Pair::Rsa(pair) => {
+                let mut signature = vec![0; pair.public_modulus_len()];
+                pair.sign(&RSA_PKCS1_SHA256, &rng, message.as_bytes(), &mut signature)
+                    .expect("RSA signing");
+                signature
+            }
+            Pair::Ec(pair) => pair
+                .sign(&rng, message.as_bytes())
+                .expect("EC signing")
+                .as_ref()
+                .to_vec(),
+        };
+        format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature))
     }
-}
-
-/// The contents of the PKCS#8 `PrivateKeyInfo` around a key: its
-/// `privateKey` OCTET STRING (for RSA, the PKCS#1 `RSAPrivateKey`).
-fn pkcs8_inner_key(der: &[u8]) -> &[u8] {
-    let (info, _) = der_element(der, 0x30);
-    let (_version, rest) = der_element(info, 0x02);
-    let (_algorithm, rest) = der_element(rest, 0x30);
-    der_element(rest, 0x04).0
-}
-
-/// One DER element of type `tag` at the start of `input`: its contents
-/// and what follows it.
-fn der_element(input: &[u8], tag: u8) -> (&[u8], &[u8]) {
-    assert_eq!(input[0], tag, "DER tag");
-    let (length, header) = match input[1] {
-        short @ 0..0x80 => (usize::from(short), 2),
-        long => {
-            let bytes = usize::from(long & 0x7f);
-            let length = input[2..2 + bytes]
-                .iter()
-                .fold(0, |length, byte| (length << 8) | usize::from(*byte));
-            (length, 2 + bytes)
-        }
-    };
-    (&input[header..header + length], &input[header + length..])
 }
 
 /// Forged tokens: what an attacker makes without the private key.
 pub mod forge {
+    use aws_lc_rs::hmac;
+
     use super::*;
 
     /// `alg: none`, no signature.
@@ -183,10 +205,16 @@ pub mod forge {
     /// HS256 with the issuer's public key (PEM) as the HMAC secret: the
     /// algorithm confusion attack on verifiers that take `alg` from the token.
     pub fn hs256_with_public_key(key: &SigningKey, claims: &Value) -> String {
-        let mut header = Header::new(Algorithm::HS256);
-        header.kid = Some(key.kid().to_owned());
-        let secret = EncodingKey::from_secret(key.public_key_pem().as_bytes()).expect("a secret");
-        jsonwebtoken::encode(&header, claims, &secret).expect("signing")
+        let header = json!({"typ": "JWT", "alg": "HS256", "kid": key.kid()});
+        let message = signing_input(&header, claims);
+        let secret = hmac::Key::new(hmac::HMAC_SHA256, key.public_key_pem().as_bytes());
+        let signature = hmac::sign(&secret, message.as_bytes());
+        format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature))
+    }
+
+    /// What a JWS signs: the header and the claims, each base64url-encoded.
+    pub(super) fn signing_input(header: &Value, claims: &Value) -> String {
+        format!("{}.{}", part(header), part(claims))
     }
 
     /// `token` with its payload replaced by `claims`, header and signature kept.

@@ -1,18 +1,18 @@
-//! One GET of the JWKS document: hyper's client (already in every function
-//! through lambda_runtime) over rustls with the system's CA certificates,
-//! the TLS stack the AWS SDK uses too. A deadline covers the whole exchange
-//! and the body is capped, so a slow or hostile server costs little.
+//! One GET of the JWKS document, on the functions' one HTTPS stack
+//! ([`crate::https`]). A deadline covers the whole exchange and the body is
+//! capped, so a slow or hostile server costs little.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::Uri;
 use http_body_util::{BodyExt, Empty, Limited};
-use hyper_rustls::{ConfigBuilderExt, HttpsConnector, HttpsConnectorBuilder};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+
+use crate::https::{Roots, chain, connector};
 
 /// The largest JWKS document read; real ones are a few KiB.
 const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -31,28 +31,13 @@ impl Fetcher {
     /// certificates; their absence is an error at start-up, not at the
     /// first request.
     pub(crate) fn new(url: Uri, timeout: Duration) -> Result<Self, String> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let builder = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| format!("TLS set-up: {e}"))?;
-        let tls = if url.scheme_str() == Some("https") {
-            builder
-                .with_native_roots()
-                .map_err(|e| format!("no CA certificates to check {url} with: {e}"))?
-                .with_no_client_auth()
+        let roots = if url.scheme_str() == Some("https") {
+            Roots::System
         } else {
-            builder
-                .with_root_certificates(rustls::RootCertStore::empty())
-                .with_no_client_auth()
+            Roots::None
         };
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_connect_timeout(Some(timeout));
-        let connector = HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
+        let connector =
+            connector(Some(timeout), roots).map_err(|e| format!("checking {url}: {e}"))?;
         // No idle connections kept: fetches are a minute apart at least, and
         // a connection parked while Lambda freezes the process is often dead
         // when it thaws.
@@ -98,17 +83,4 @@ impl Fetcher {
             .await
             .map_err(|_| format!("no answer within {} ms", self.timeout.as_millis()))?
     }
-}
-
-/// An error with its sources: hyper's own message ("client error
-/// (Connect)") says little without them.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -20,6 +20,7 @@
 //! - `config` (feature `auth`): `AuthConfig`, read once at start-up.
 //! - `bearer`: [`bearer_token`], the token of an `Authorization` value.
 //! - `verifier` (feature `auth`): `Verifier`, header checks, then `jsonwebtoken`.
+//! - `crypto` (feature `auth`): `jsonwebtoken`'s signature checks on ring.
 //! - `jwks` (feature `auth`): the issuer's keys, cached, refetched on an
 //!   unknown `kid` at most once per `REFETCH_INTERVAL`.
 //! - `fetch` (feature `auth`): the HTTPS GET of the JWKS, with a deadline
@@ -48,6 +49,8 @@
 mod bearer;
 #[cfg(feature = "auth")]
 mod config;
+#[cfg(feature = "auth")]
+mod crypto;
 mod error;
 #[cfg(feature = "auth")]
 mod fetch;

@@ -52,6 +52,7 @@ impl Verifier {
     /// A verifier for `config`. Fetches nothing yet: the JWKS is fetched
     /// when the first token needs it.
     pub fn new(config: &AuthConfig) -> Result<Self, ConfigError> {
+        super::crypto::install();
         let fetcher =
             Fetcher::new(config.jwks_url.clone(), JWKS_TIMEOUT).map_err(|reason| ConfigError {
                 variable: "AUTH_JWKS_URL",

@@ -49,8 +49,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
-use aws_smithy_http_client::tls;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use shared::https::{Roots, SdkHttpClient};
 use tokio::sync::OnceCell;
 
 use super::{Page, StoreError, UserStore};
@@ -71,15 +71,19 @@ const MAX_BACK_OFF: Duration = Duration::from_millis(500);
 
 type Item = HashMap<String, AttributeValue>;
 
-/// The SDK's HTTP client: rustls with ring (the crypto the other function
-/// binaries have; the SDK's default HTTPS client would add aws-lc), the
-/// system's CA certificates, loaded when the first call is made.
+/// The SDK's HTTP client: the functions' one HTTPS stack
+/// ([`shared::https`]: HTTP/1.1 on rustls with ring and the system's CA
+/// certificates), built with the client on first use. Without CA
+/// certificates only plain `http` endpoints (a local server) answer: every
+/// HTTPS call fails, and this says why once, at the first.
 pub fn http_client() -> SharedHttpClient {
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https()
+    SdkHttpClient::new(Roots::System)
+        .or_else(|reason| {
+            tracing::error!(%reason, "dynamodb: HTTPS calls will fail");
+            SdkHttpClient::new(Roots::None)
+        })
+        .expect("a TLS set-up that trusts nothing needs no files")
+        .shared()
 }
 
 /// A DynamoDB-backed [`UserStore`].
