@@ -1,5 +1,7 @@
 //! Tracing set-up: one `init` for every function.
 
+use tracing::Subscriber;
+use tracing::level_filters::LevelFilter;
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -24,21 +26,7 @@ pub fn init() {
         std::env::var("RUST_LOG").ok(),
     );
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    let builder = tracing_subscriber::fmt()
-        .with_writer(std::io::stdout)
-        .with_ansi(false)
-        .with_target(false);
-    let installed = if json {
-        builder
-            .json()
-            .flatten_event(true)
-            .with_span_list(false)
-            .finish()
-            .with(filter)
-            .try_init()
-    } else {
-        builder.finish().with(filter).try_init()
-    };
+    let installed = subscriber(filter, json).try_init();
     if installed.is_ok() {
         std::panic::set_hook(Box::new(|info| {
             // The message on the event's own line, as every field is: a
@@ -53,6 +41,28 @@ pub fn init() {
                 None => tracing::error!(panic = message.as_str(), "panic"),
             }
         }));
+    }
+}
+
+/// The subscriber [`init`] installs: `filter` alone decides what is
+/// written (the fmt subscriber's own level, INFO unless told, is lifted).
+fn subscriber(filter: Targets, json: bool) -> Box<dyn Subscriber + Send + Sync> {
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(LevelFilter::TRACE)
+        .with_writer(std::io::stdout)
+        .with_ansi(false)
+        .with_target(false);
+    if json {
+        Box::new(
+            builder
+                .json()
+                .flatten_event(true)
+                .with_span_list(false)
+                .finish()
+                .with(filter),
+        )
+    } else {
+        Box::new(builder.finish().with(filter))
     }
 }
 
@@ -80,6 +90,35 @@ fn filter_from(lambda_level: Option<String>, rust_log: Option<String>) -> Target
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What the filter lets through is what gets written, in both formats:
+    /// the fmt subscriber's own default (INFO) must not cut DEBUG.
+    #[test]
+    fn the_filter_alone_decides() {
+        use tracing::Level;
+        let cases = [
+            ("debug", Level::DEBUG, true),
+            ("debug", Level::TRACE, false),
+            ("trace", Level::TRACE, true),
+            ("warn", Level::INFO, false),
+            ("warn", Level::WARN, true),
+        ];
+        for json in [false, true] {
+            for (directives, level, enabled) in cases {
+                let filter = filter_from(None, Some(directives.into()));
+                tracing::subscriber::with_default(subscriber(filter, json), || {
+                    let got = match level {
+                        Level::TRACE => tracing::enabled!(Level::TRACE),
+                        Level::DEBUG => tracing::enabled!(Level::DEBUG),
+                        Level::INFO => tracing::enabled!(Level::INFO),
+                        Level::WARN => tracing::enabled!(Level::WARN),
+                        _ => tracing::enabled!(Level::ERROR),
+                    };
+                    assert_eq!(got, enabled, "{directives} {level} json={json}");
+                });
+            }
+        }
+    }
 
     #[test]
     fn level_precedence() {
