@@ -147,28 +147,39 @@ impl Emulator {
         if !require_tool("cargo", &["lambda", "--version"], SETUP_FIX) {
             return None;
         }
-        let port = free_port();
-        let mut child = Command::new("cargo")
-            .args([
-                "lambda",
-                "watch",
-                "--only-lambda-apis",
-                "--ignore-changes",
-                "--quiet",
-            ])
-            .args([
-                "--invoke-address",
-                "127.0.0.1",
-                "--invoke-port",
-                &port.to_string(),
-            ])
-            .current_dir(root)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("cargo lambda watch starts");
-        wait_for_port(port, &mut child, "cargo lambda watch");
-        Some(Self { child, port })
+        // A port from `free_port` is free when asked, not when the emulator
+        // binds it: a test running beside this one may take it first, and
+        // then what answers there is not this emulator, which exits. So it
+        // must still be running a moment after the port answers; if not,
+        // start it again on another port.
+        for _ in 0..3 {
+            let port = free_port();
+            let mut child = Command::new("cargo")
+                .args([
+                    "lambda",
+                    "watch",
+                    "--only-lambda-apis",
+                    "--ignore-changes",
+                    "--quiet",
+                ])
+                .args([
+                    "--invoke-address",
+                    "127.0.0.1",
+                    "--invoke-port",
+                    &port.to_string(),
+                ])
+                .current_dir(root)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("cargo lambda watch starts");
+            wait_for_port(port, &mut child, "cargo lambda watch");
+            std::thread::sleep(Duration::from_millis(500));
+            if matches!(child.try_wait(), Ok(None)) {
+                return Some(Self { child, port });
+            }
+        }
+        panic!("cargo lambda watch exited after its port answered, three times");
     }
 
     /// The value of `AWS_LAMBDA_RUNTIME_API` for function `name`.
