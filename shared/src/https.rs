@@ -30,11 +30,17 @@ pub fn connector(
     connect_timeout: Option<Duration>,
     roots: Roots,
 ) -> Result<HttpsConnector<HttpConnector>, String> {
+    Ok(connector_with(tls_config(roots)?, connect_timeout))
+}
+
+/// rustls on ring, trusting what `roots` says (the system's CA bundle is
+/// read here).
+fn tls_config(roots: Roots) -> Result<rustls::ClientConfig, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS set-up: {e}"))?;
-    let tls = match roots {
+    Ok(match roots {
         Roots::System => builder
             .with_native_roots()
             .map_err(|e| format!("no CA certificates to check servers with: {e}"))?
@@ -42,16 +48,23 @@ pub fn connector(
         Roots::None => builder
             .with_root_certificates(rustls::RootCertStore::empty())
             .with_no_client_auth(),
-    };
+    })
+}
+
+/// [`connector`] on a TLS configuration already made.
+fn connector_with(
+    tls: rustls::ClientConfig,
+    connect_timeout: Option<Duration>,
+) -> HttpsConnector<HttpConnector> {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);
     http.set_connect_timeout(connect_timeout);
-    Ok(HttpsConnectorBuilder::new()
+    HttpsConnectorBuilder::new()
         .with_tls_config(tls)
         .https_or_http()
         .enable_http1()
-        .wrap_connector(http))
+        .wrap_connector(http)
 }
 
 /// An error with its sources: hyper's own message ("client error
@@ -89,7 +102,7 @@ mod sdk {
     use hyper_util::client::legacy::connect::HttpConnector as TcpConnector;
     use hyper_util::rt::TokioExecutor;
 
-    use super::{Roots, chain, connector};
+    use super::{Roots, chain, connector_with, tls_config};
 
     /// An AWS SDK HTTP client on [`super::connector`]: HTTP/1.1, pooled
     /// connections, the connect and read timeouts of the client's
@@ -101,7 +114,8 @@ mod sdk {
     /// timeout is `timeout`, a cut-off answer is transient.
     #[derive(Debug)]
     pub struct SdkHttpClient {
-        roots: Roots,
+        /// Made once; each connector gets a copy (its certificates shared).
+        tls: rustls::ClientConfig,
         /// The connector for the last settings asked for: one set per
         /// client in practice.
         built: Mutex<Option<(Settings, SharedHttpConnector)>>,
@@ -113,9 +127,8 @@ mod sdk {
         /// A client for servers `roots` can check. Fails now, not at the
         /// first call, when [`Roots::System`] finds no CA certificates.
         pub fn new(roots: Roots) -> Result<Self, String> {
-            connector(None, roots)?;
             Ok(Self {
-                roots,
+                tls: tls_config(roots)?,
                 built: Mutex::new(None),
             })
         }
@@ -139,15 +152,11 @@ mod sdk {
             {
                 return connector.clone();
             }
-            let connector = match connector(wanted.0, self.roots) {
-                Ok(tls) => SharedHttpConnector::new(Http1 {
-                    client: Client::builder(TokioExecutor::new()).build(tls),
-                    read_timeout: wanted.1,
-                }),
-                // `new` built one with these roots: only a change on disk
-                // since then gets here. Every call fails, saying why.
-                Err(reason) => SharedHttpConnector::new(Refused(reason)),
-            };
+            let tls = connector_with(self.tls.clone(), wanted.0);
+            let connector = SharedHttpConnector::new(Http1 {
+                client: Client::builder(TokioExecutor::new()).build(tls),
+                read_timeout: wanted.1,
+            });
             *built = Some((wanted, connector.clone()));
             connector
         }
@@ -181,17 +190,6 @@ mod sdk {
                 HttpResponse::try_from(response.map(SdkBody::from_body_1_x))
                     .map_err(|e| ConnectorError::other(e.into(), None))
             })
-        }
-    }
-
-    /// Fails every call: the TLS set-up failed.
-    #[derive(Debug)]
-    struct Refused(String);
-
-    impl HttpConnector for Refused {
-        fn call(&self, _request: HttpRequest) -> HttpConnectorFuture {
-            let reason = self.0.clone();
-            HttpConnectorFuture::ready(Err(ConnectorError::other(reason.into(), None)))
         }
     }
 
