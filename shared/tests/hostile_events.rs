@@ -139,6 +139,18 @@ fn event_cases() -> Vec<Case> {
             r#"{"httpMethod":"POST","path":"/api/v1/users","body":5,"requestContext":{}}"#,
         ),
         raw(
+            "a REST event whose body is an object",
+            malformed,
+            r#"{"httpMethod":"POST","path":"/api/v1/users","body":{"name":"Ada"},
+                "requestContext":{"httpMethod":"POST"}}"#,
+        ),
+        raw(
+            "a REST event whose body has a lone surrogate escape",
+            malformed,
+            r#"{"httpMethod":"POST","path":"/api/v1/users","body":"{\"name\":\"\ud800\"}",
+                "requestContext":{"httpMethod":"POST"}}"#,
+        ),
+        raw(
             "a v2 event without method",
             malformed,
             r#"{"version":"2.0","rawPath":"/api/v1/users","requestContext":{"http":{}}}"#,
