@@ -3,6 +3,7 @@
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -95,12 +96,52 @@ fn current_test() -> String {
 pub(crate) const SETUP_FIX: &str =
     "scripts/setup python, then put .venv/bin on PATH (scripts/test does both)";
 
-/// A free port on the loopback interface.
+/// A loopback port nothing listens on, never handed out twice by this
+/// process, and outside the kernel's ephemeral range.
+///
+/// Asking the kernel for port 0 and closing the socket leaves a race: the
+/// kernel hands the same port to the next `bind` to port 0 or outgoing
+/// connection, and a server started by a test running beside this one
+/// can take it before the child meant for it binds it (the child then
+/// exits, and what answers on the port is someone else's). Ports below
+/// the ephemeral range are never handed out by the kernel, and a counter
+/// shared by the process's tests hands each one out once; the offset
+/// taken from the process id keeps two test processes apart.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let ports = unassigned_ports();
+    let offset = std::process::id().wrapping_mul(7_919);
+    next_free_port(&NEXT, ports, offset)
+}
+
+/// The next port of `low..high`, counting with `next` (which it advances)
+/// from `offset` into the range, on which nothing listens.
+fn next_free_port(next: &AtomicU32, (low, high): (u16, u16), offset: u32) -> u16 {
+    let span = u32::from(high - low);
+    let offset = offset % span;
+    for _ in 0..span {
+        let next = next.fetch_add(1, Ordering::Relaxed);
+        let port = low + u16::try_from((offset + next) % span).expect("below the span");
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free loopback port in {low}..{high}");
+}
+
+/// The ports `free_port` hands out: from 10000 up to the low end of the
+/// kernel's ephemeral range (`ip_local_port_range`, 32768 by default).
+fn unassigned_ports() -> (u16, u16) {
+    const LOW: u16 = 10_000;
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32_768);
+    assert!(
+        ephemeral_low > LOW + 1_000,
+        "the ephemeral port range starts at {ephemeral_low}: no room below it for test servers"
+    );
+    (LOW, ephemeral_low)
 }
 
 /// Waits until something listens on `port`, failing if `child` exits first.
@@ -147,39 +188,28 @@ impl Emulator {
         if !require_tool("cargo", &["lambda", "--version"], SETUP_FIX) {
             return None;
         }
-        // A port from `free_port` is free when asked, not when the emulator
-        // binds it: a test running beside this one may take it first, and
-        // then what answers there is not this emulator, which exits. So it
-        // must still be running a moment after the port answers; if not,
-        // start it again on another port.
-        for _ in 0..3 {
-            let port = free_port();
-            let mut child = Command::new("cargo")
-                .args([
-                    "lambda",
-                    "watch",
-                    "--only-lambda-apis",
-                    "--ignore-changes",
-                    "--quiet",
-                ])
-                .args([
-                    "--invoke-address",
-                    "127.0.0.1",
-                    "--invoke-port",
-                    &port.to_string(),
-                ])
-                .current_dir(root)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("cargo lambda watch starts");
-            wait_for_port(port, &mut child, "cargo lambda watch");
-            std::thread::sleep(Duration::from_millis(500));
-            if matches!(child.try_wait(), Ok(None)) {
-                return Some(Self { child, port });
-            }
-        }
-        panic!("cargo lambda watch exited after its port answered, three times");
+        let port = free_port();
+        let mut child = Command::new("cargo")
+            .args([
+                "lambda",
+                "watch",
+                "--only-lambda-apis",
+                "--ignore-changes",
+                "--quiet",
+            ])
+            .args([
+                "--invoke-address",
+                "127.0.0.1",
+                "--invoke-port",
+                &port.to_string(),
+            ])
+            .current_dir(root)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cargo lambda watch starts");
+        wait_for_port(port, &mut child, "cargo lambda watch");
+        Some(Self { child, port })
     }
 
     /// The value of `AWS_LAMBDA_RUNTIME_API` for function `name`.
@@ -404,4 +434,38 @@ pub fn run_to_exit(
         String::from_utf8_lossy(&output.stderr)
     );
     (output.status.success(), text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_ports_are_distinct_bindable_and_below_the_ephemeral_range() {
+        let (low, high) = unassigned_ports();
+        let ports: Vec<u16> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| scope.spawn(|| (0..50).map(|_| free_port()).collect::<Vec<_>>()))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("no panic"))
+                .collect()
+        });
+        let distinct: std::collections::HashSet<_> = ports.iter().collect();
+        assert_eq!(distinct.len(), ports.len(), "a port handed out twice");
+        for port in ports {
+            assert!((low..high).contains(&port), "{port} outside {low}..{high}");
+            TcpListener::bind(("127.0.0.1", port)).expect("the port is free");
+        }
+    }
+
+    #[test]
+    fn a_port_something_listens_on_is_skipped() {
+        let range = unassigned_ports();
+        let first = next_free_port(&AtomicU32::new(0), range, 1_234);
+        let _listening = TcpListener::bind(("127.0.0.1", first)).expect("free");
+        let second = next_free_port(&AtomicU32::new(0), range, 1_234);
+        assert_eq!(second, first + 1, "the port listened on is passed over");
+    }
 }
