@@ -416,6 +416,23 @@ case_users_without_sqlite() {
 }
 run_case "users in the image has no SQLite: USERS_DB_PATH alone refuses to start, saying why" case_users_without_sqlite
 
+case_described_without_openapi() {
+  local name out rc
+  for name in $(sh image/build-functions --packages); do
+    out="$(podman run --rm "${PODMAN_OPTS[@]}" --network none --entrypoint "/var/task/bin/$name" \
+      "$IMAGE" --routes)" || fail "$name --routes failed"
+    python3 -c 'import json, sys; assert isinstance(json.load(sys.stdin), list)' <<<"$out" ||
+      fail "$name --routes printed no route list: $out"
+    rc=0
+    out="$(podman run --rm "${PODMAN_OPTS[@]}" --network none --entrypoint "/var/task/bin/$name" \
+      "$IMAGE" --openapi 2>&1)" || rc=$?
+    ((rc != 0)) || fail "$name --openapi exited 0: the image carries the OpenAPI description"
+    grep -q "built without the \`openapi\` feature" <<<"$out" || fail "$name --openapi: no message saying why: $out"
+  done
+}
+run_case "the image's binaries print their routes but carry no OpenAPI description (--openapi refused, saying why)" \
+  case_described_without_openapi
+
 # ---------------------------------------------------------------- offline bits
 case_targets() {
   [[ "$(sh image/build-functions --target amd64)" == x86_64-unknown-linux-gnu.2.17 ]] || fail amd64

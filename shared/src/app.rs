@@ -294,6 +294,43 @@ async fn contain_panics<F: Future>(future: F) -> Result<F::Output, ()> {
     .await
 }
 
+/// `--routes` (the route table) and `--openapi` (the OpenAPI description
+/// of the routes), for `cargo xtask routes`: when one is among the
+/// process's arguments, prints it as JSON and gives `Some` (the process
+/// then exits); otherwise `None`. A build without the `openapi` feature
+/// (the image's) has no description: `--openapi` is then an error that
+/// says so.
+pub fn describe<S>(router: &Router<S>) -> Option<Result<(), lambda_runtime::Error>>
+where
+    S: Send + Sync + 'static,
+{
+    let flag = std::env::args()
+        .skip(1)
+        .find(|arg| matches!(arg.as_str(), "--routes" | "--openapi"))?;
+    let printed = if flag == "--routes" {
+        serde_json::to_string_pretty(&router.routes()).map_err(Into::into)
+    } else {
+        openapi_json(router)
+    };
+    Some(printed.map(|json| println!("{json}")))
+}
+
+#[cfg(feature = "openapi")]
+fn openapi_json<S: Send + Sync + 'static>(
+    router: &Router<S>,
+) -> Result<String, lambda_runtime::Error> {
+    Ok(router.documentation().to_pretty_json()?)
+}
+
+#[cfg(not(feature = "openapi"))]
+fn openapi_json<S>(_router: &Router<S>) -> Result<String, lambda_runtime::Error> {
+    Err(
+        "--openapi: this binary is built without the `openapi` feature (the image's build); \
+         `cargo build` with the default features has it"
+            .into(),
+    )
+}
+
 /// Runs a function: sets up logging and metrics, reads [`Config`], builds
 /// the state with `init` (clients and stores, once per process), then serves
 /// the Lambda Runtime API until the process is stopped; on SIGTERM or SIGINT
@@ -303,9 +340,9 @@ async fn contain_panics<F: Future>(future: F) -> Result<F::Output, ()> {
 /// [`crate::trace::scope`] with its X-Ray trace header, and
 /// [`deadline::scope`] with Lambda's deadline less the safety margin.
 ///
-/// With `--routes` (the route table) or `--openapi` (the OpenAPI description
-/// of the routes) it prints JSON and exits before `init`, so tools can read a
-/// function's routes without AWS, a network or a store.
+/// With `--routes` or `--openapi` ([`describe`]) it prints JSON and exits
+/// before `init`, so tools can read a function's routes without AWS, a
+/// network or a store.
 pub async fn run<S, F>(router: Router<S>, init: F) -> Result<(), lambda_runtime::Error>
 where
     S: Send + Sync + 'static,
@@ -325,18 +362,8 @@ where
     S: Send + Sync + 'static,
     F: AsyncFnOnce() -> Result<S, BoxError>,
 {
-    for arg in std::env::args().skip(1) {
-        match arg.as_str() {
-            "--routes" => {
-                println!("{}", serde_json::to_string_pretty(&router.routes())?);
-                return Ok(());
-            }
-            "--openapi" => {
-                println!("{}", router.documentation().to_pretty_json()?);
-                return Ok(());
-            }
-            _ => {}
-        }
+    if let Some(described) = describe(&router) {
+        return described;
     }
     crate::logging::init();
     check_lambda_environment()?;

@@ -15,17 +15,49 @@ pub(crate) struct Functions {
     /// `(package, binary)` for each binary of each package under
     /// `functions/`, sorted.
     pub(crate) binaries: Vec<(String, String)>,
-    /// The packages that declare an [`IMAGE_FEATURE`].
-    pub(crate) image_features: Vec<String>,
     /// Cargo's target directory for this workspace.
     pub(crate) target_directory: PathBuf,
 }
 
-/// The feature a function package declares when the image must not build
-/// its defaults: the image then builds it with `--no-default-features
-/// --features image` (users: DynamoDB only, no SQLite, which is for local
-/// runs).
+/// The feature the image builds every function package with, instead of
+/// its defaults: `--no-default-features --features image` (no OpenAPI
+/// description, which only `cargo xtask routes` reads; `users`: DynamoDB
+/// only, no SQLite, which is for local runs).
 pub(crate) const IMAGE_FEATURE: &str = "image";
+
+/// The feature that links the routes' OpenAPI description (`--openapi`):
+/// on by default, off in the image.
+const OPENAPI_FEATURE: &str = "openapi";
+
+/// What every function package's `[features]` must say, so that
+/// `cargo xtask routes` (default features) can read its description and
+/// the image ([`IMAGE_FEATURE`]) does not carry it.
+fn check_features(
+    manifest: &Path,
+    features: &std::collections::BTreeMap<String, Vec<String>>,
+) -> Result<(), String> {
+    let has = |feature: &str, entry: &str| {
+        features
+            .get(feature)
+            .is_some_and(|entries| entries.iter().any(|e| e == entry))
+    };
+    let image_has_openapi = has(IMAGE_FEATURE, OPENAPI_FEATURE)
+        || has(IMAGE_FEATURE, &format!("shared/{OPENAPI_FEATURE}"));
+    if has("default", OPENAPI_FEATURE)
+        && has(OPENAPI_FEATURE, &format!("shared/{OPENAPI_FEATURE}"))
+        && features.contains_key(IMAGE_FEATURE)
+        && !image_has_openapi
+    {
+        return Ok(());
+    }
+    Err(format!(
+        "{}: every function package declares, in [features], \
+         default = [\"openapi\"] (with its other defaults), openapi = [\"shared/openapi\"] \
+         and image = [...] without openapi (what the image builds); \
+         copy them from functions/health/Cargo.toml",
+        manifest.display()
+    ))
+}
 
 impl Functions {
     /// The package names, sorted, each once.
@@ -37,17 +69,11 @@ impl Functions {
 
     /// The cargo arguments the image builds each package with, one package
     /// a build (so no package gets the features another turns on in a
-    /// shared dependency): `-p NAME`, and the image feature where declared.
+    /// shared dependency): `-p NAME` with [`IMAGE_FEATURE`] alone.
     pub(crate) fn build_args(&self) -> Vec<String> {
         self.packages()
             .into_iter()
-            .map(|package| {
-                if self.image_features.iter().any(|p| p == package) {
-                    format!("-p {package} --no-default-features --features {IMAGE_FEATURE}")
-                } else {
-                    format!("-p {package}")
-                }
-            })
+            .map(|package| format!("-p {package} --no-default-features --features {IMAGE_FEATURE}"))
             .collect()
     }
 }
@@ -92,14 +118,11 @@ pub(crate) fn read(root: &Path) -> Result<Functions, String> {
         .canonicalize()
         .map_err(|e| format!("{}: {e}", root.join("functions").display()))?;
     let mut binaries: Vec<(String, String)> = Vec::new();
-    let mut image_features = Vec::new();
     for package in &metadata.packages {
         if !package.manifest_path.starts_with(&functions_dir) {
             continue;
         }
-        if package.features.contains_key(IMAGE_FEATURE) {
-            image_features.push(package.name.clone());
-        }
+        check_features(&package.manifest_path, &package.features)?;
         for target in package
             .targets
             .iter()
@@ -114,7 +137,6 @@ pub(crate) fn read(root: &Path) -> Result<Functions, String> {
     }
     Ok(Functions {
         binaries,
-        image_features,
         target_directory: metadata.target_directory,
     })
 }
@@ -129,23 +151,82 @@ mod tests {
             binaries: [("docs", "docs"), ("health", "health"), ("users", "users")]
                 .map(|(p, b)| (p.to_owned(), b.to_owned()))
                 .into(),
-            image_features: vec!["users".into()],
             target_directory: PathBuf::from("target"),
         };
         assert_eq!(
             functions.build_args(),
             [
-                "-p docs",
-                "-p health",
+                "-p docs --no-default-features --features image",
+                "-p health --no-default-features --features image",
                 "-p users --no-default-features --features image"
             ]
         );
     }
 
     #[test]
-    fn the_workspace_declares_the_users_image_feature() {
+    fn every_function_package_declares_the_openapi_and_image_features() {
+        let features = |entries: &[(&str, &[&str])]| {
+            entries
+                .iter()
+                .map(|(f, e)| ((*f).to_owned(), e.iter().map(|s| (*s).to_owned()).collect()))
+                .collect::<std::collections::BTreeMap<String, Vec<String>>>()
+        };
+        let openapi: (&str, &[&str]) = ("openapi", &["shared/openapi"]);
+        let cases: [(&str, _, bool); 7] = [
+            (
+                "health's",
+                features(&[("default", &["openapi"]), openapi, ("image", &[])]),
+                true,
+            ),
+            (
+                "users'",
+                features(&[
+                    ("default", &["dynamodb", "sqlite", "openapi"]),
+                    openapi,
+                    ("image", &["dynamodb"]),
+                    ("dynamodb", &[]),
+                ]),
+                true,
+            ),
+            ("none", features(&[]), false),
+            (
+                "openapi not a default",
+                features(&[("default", &[]), openapi, ("image", &[])]),
+                false,
+            ),
+            (
+                "openapi not shared's",
+                features(&[("default", &["openapi"]), ("openapi", &[]), ("image", &[])]),
+                false,
+            ),
+            (
+                "no image feature",
+                features(&[("default", &["openapi"]), openapi]),
+                false,
+            ),
+            (
+                "the image turns openapi on",
+                features(&[("default", &["openapi"]), openapi, ("image", &["openapi"])]),
+                false,
+            ),
+        ];
+        for (case, features, ok) in cases {
+            let checked = check_features(Path::new("functions/x/Cargo.toml"), &features);
+            assert_eq!(checked.is_ok(), ok, "{case}: {checked:?}");
+            if let Err(message) = checked {
+                assert!(message.starts_with("functions/x/Cargo.toml: "), "{message}");
+                assert!(message.contains("functions/health/Cargo.toml"), "{message}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_workspace_functions_declare_their_features() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let functions = read(&root).expect("cargo metadata");
-        assert_eq!(functions.image_features, ["users"]);
+        let functions = read(&root).expect("cargo metadata, features as required");
+        assert_eq!(
+            functions.packages(),
+            ["authorizer", "docs", "health", "users"]
+        );
     }
 }

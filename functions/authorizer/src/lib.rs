@@ -70,19 +70,8 @@ pub async fn authorize(
 /// exit, as every function binary does for `cargo xtask routes`: the
 /// authorizer serves no route of its own.
 pub async fn run() -> Result<(), lambda_runtime::Error> {
-    for arg in std::env::args().skip(1) {
-        let routes = shared::Router::<()>::new();
-        match arg.as_str() {
-            "--routes" => {
-                println!("{}", serde_json::to_string_pretty(&routes.routes())?);
-                return Ok(());
-            }
-            "--openapi" => {
-                println!("{}", routes.documentation().to_pretty_json()?);
-                return Ok(());
-            }
-            _ => {}
-        }
+    if let Some(described) = shared::app::describe(&shared::Router::<()>::new()) {
+        return described;
     }
     shared::logging::init();
     let verifier = Verifier::from_env().inspect_err(|error| {
