@@ -236,7 +236,7 @@ class Peers:
             env = {
                 "USERS_TABLE": "bench-users", "AWS_REGION": "us-east-1",
                 "AWS_ACCESS_KEY_ID": "bench-not-a-key", "AWS_SECRET_ACCESS_KEY": "bench-not-a-secret",
-                "AWS_EC2_METADATA_DISABLED": "true", "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:9",
+                "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:9",
                 # No profile files, as in Lambda.
                 "AWS_CONFIG_FILE": str(self.work / "no-aws-config"),
                 "AWS_SHARED_CREDENTIALS_FILE": str(self.work / "no-aws-credentials"),
@@ -594,7 +594,7 @@ def main():
                 "request": "GET /api/v1/users/not-a-user-id (with the caller's users:read scope)",
                 "answer": {"status": status, "body": body},
                 "config": "USERS_TABLE=bench-users, AWS_REGION, static AWS credentials, "
-                          "AWS_EC2_METADATA_DISABLED=true, AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:9 "
+                          "AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:9 "
                           "(nothing listens), no USERS_DB_PATH",
                 "compared_with": "ours, ping-v1 (health), in the same rounds",
             }

@@ -1,9 +1,11 @@
 //! Which users store to open, from the environment, once at start-up (a
 //! DynamoDB client itself is built on first use).
 //!
-//! - `USERS_TABLE` set: DynamoDB on that table (production); the optional
-//!   `DYNAMODB_ENDPOINT` points the client at a local DynamoDB-compatible
-//!   server (tests, local runs).
+//! - `USERS_TABLE` set: DynamoDB on that table (production), with the
+//!   region and credentials of the environment, as Lambda sets them
+//!   ([`crate::store::sdk_env`], which refuses to start without them); the
+//!   optional `DYNAMODB_ENDPOINT` points the client at a local
+//!   DynamoDB-compatible server (tests, local runs).
 //! - `USERS_DB_PATH` set: the embedded SQLite store in that file (local
 //!   runs: `scripts/dev`, `cargo lambda watch` through the users package
 //!   metadata, the tests).
@@ -15,6 +17,8 @@ use std::path::PathBuf;
 
 #[cfg(feature = "dynamodb")]
 use crate::store::dynamodb::DynamoStore;
+#[cfg(feature = "dynamodb")]
+use crate::store::sdk_env::SdkEnv;
 #[cfg(feature = "sqlite")]
 use crate::store::sqlite::SqliteStore;
 use crate::store::{StoreError, UserStore};
@@ -62,15 +66,14 @@ fn open_sqlite(path: PathBuf) -> Result<Box<dyn UserStore>, StoreError> {
 
 #[cfg(feature = "dynamodb")]
 async fn open_dynamodb(table: String) -> Result<Box<dyn UserStore>, StoreError> {
-    let endpoint = setting("DYNAMODB_ENDPOINT");
-    let store = DynamoStore::from_env(table.clone(), endpoint.clone());
+    let settings = SdkEnv::from_process().map_err(|reason| StoreError::Internal(reason.into()))?;
     tracing::info!(
         store = "dynamodb",
         table,
-        endpoint = endpoint.as_deref().unwrap_or("aws"),
+        endpoint = settings.endpoint().unwrap_or("aws"),
         "users store ready"
     );
-    Ok(Box::new(store))
+    Ok(Box::new(DynamoStore::from_settings(table, settings)))
 }
 
 /// A build without the `dynamodb` feature (the fuzz targets) refuses to

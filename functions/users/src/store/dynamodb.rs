@@ -42,10 +42,9 @@ use std::hash::{BuildHasher, RandomState};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use aws_config::BehaviorVersion;
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::retry::RetryConfig;
+use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
@@ -53,6 +52,7 @@ use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use shared::https::{Roots, SdkHttpClient};
 use tokio::sync::OnceCell;
 
+use super::sdk_env::SdkEnv;
 use super::{Page, StoreError, UserStore};
 use crate::model::{User, UserInput, email_key};
 
@@ -88,15 +88,17 @@ pub fn http_client() -> SharedHttpClient {
 
 /// A DynamoDB-backed [`UserStore`].
 ///
-/// Its client is built on first use, not at start-up: loading the SDK's
-/// configuration (region, credentials chain, HTTPS client) can wait for the
-/// first request that needs the table, so the function asks for its first
-/// event sooner (`bench/run` measures the cold start).
+/// Its settings are read from the environment at start-up ([`SdkEnv`]),
+/// its client is built on first use: the client (its HTTPS set-up, the
+/// CA certificates) can wait for the first request that needs the table,
+/// so the function asks for its first event sooner (`bench/run` measures
+/// the cold start).
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
     client: OnceCell<Client>,
-    /// Where a client built on first use sends its calls; `None`: AWS.
-    endpoint: Option<String>,
+    /// What a client built on first use is built from; `None` when the
+    /// store was given its client.
+    settings: Option<SdkEnv>,
     table: String,
 }
 
@@ -124,18 +126,17 @@ impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
             client: OnceCell::new_with(Some(client)),
-            endpoint: None,
+            settings: None,
             table: table.into(),
         }
     }
 
-    /// A store on `table` whose client [`DynamoStore::connect`] builds on
-    /// first use; `endpoint` overrides the service URL (a local
-    /// DynamoDB-compatible server).
-    pub fn from_env(table: impl Into<String>, endpoint: Option<String>) -> Self {
+    /// A store on `table` whose client [`DynamoStore::connect`] builds
+    /// from `settings` on first use.
+    pub fn from_settings(table: impl Into<String>, settings: SdkEnv) -> Self {
         Self {
             client: OnceCell::new(),
-            endpoint,
+            settings: Some(settings),
             table: table.into(),
         }
     }
@@ -143,27 +144,28 @@ impl DynamoStore {
     /// The client, built on the first call.
     async fn client(&self) -> &Client {
         self.client
-            .get_or_init(|| Self::connect(self.endpoint.as_deref()))
+            .get_or_init(|| async {
+                let settings = self
+                    .settings
+                    .as_ref()
+                    .expect("a store without a client has settings");
+                Self::connect(settings)
+            })
             .await
     }
 
-    /// Builds a client from the environment (region, credentials), with
-    /// [`sdk_settings`] and the invocation's X-Ray trace header on every
-    /// request; `endpoint` overrides the service URL.
-    pub async fn connect(endpoint: Option<&str>) -> Client {
+    /// Builds a client from `settings` (region, credentials, endpoint),
+    /// with [`sdk_settings`] and the invocation's X-Ray trace header on
+    /// every request.
+    pub fn connect(settings: &SdkEnv) -> Client {
         let (retry, timeouts) = sdk_settings();
-        let sdk_config = aws_config::defaults(BehaviorVersion::latest())
+        let config = settings
+            .config()
             .http_client(http_client())
             .retry_config(retry)
             .timeout_config(timeouts)
-            .load()
-            .await;
-        // The invocation's trace header on every call (shared::trace).
-        let mut config = aws_sdk_dynamodb::config::Builder::from(&sdk_config)
+            // The invocation's trace header on every call (shared::trace).
             .interceptor(shared::trace::TraceHeader);
-        if let Some(endpoint) = endpoint {
-            config = config.endpoint_url(endpoint);
-        }
         Client::from_conf(config.build())
     }
 

@@ -5,13 +5,16 @@
 //! by `USERS_TABLE`; cargo feature `dynamodb`). Both are on by default; the
 //! image builds DynamoDB alone (feature `image`). [`crate::config`] picks
 //! one, and refuses to start with neither set, or with one this build
-//! lacks.
+//! lacks. [`sdk_env`]: what the DynamoDB client reads from the environment.
+//!
 //! Every backend keeps the same contract: emails unique ignoring case, even
 //! under concurrent writes; `list` in id order (creation order) with keyset
 //! pagination that never skips or repeats a user.
 
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
+#[cfg(feature = "dynamodb")]
+pub mod sdk_env;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
