@@ -3,6 +3,7 @@
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -162,8 +163,11 @@ pub(crate) fn wait_for_port(port: u16, child: &mut Child, what: &str) {
 /// cargo-lambda's Lambda Runtime API emulator on a free loopback port.
 #[derive(Debug)]
 pub struct Emulator {
-    child: Child,
+    child: Mutex<Child>,
     port: u16,
+    /// Its stdout and stderr (a few start-up lines, then only errors and
+    /// its shutdown), quoted when an invocation cannot reach it.
+    log: PathBuf,
 }
 
 /// The raw outcome of one invocation through the emulator.
@@ -189,14 +193,14 @@ impl Emulator {
             return None;
         }
         let port = free_port();
+        let log = emulator_log(root, port);
+        let output =
+            std::fs::File::create(&log).unwrap_or_else(|e| panic!("create {}: {e}", log.display()));
+        let errors = output
+            .try_clone()
+            .unwrap_or_else(|e| panic!("reopen {}: {e}", log.display()));
         let mut child = Command::new("cargo")
-            .args([
-                "lambda",
-                "watch",
-                "--only-lambda-apis",
-                "--ignore-changes",
-                "--quiet",
-            ])
+            .args(["lambda", "watch", "--only-lambda-apis", "--ignore-changes"])
             .args([
                 "--invoke-address",
                 "127.0.0.1",
@@ -204,12 +208,16 @@ impl Emulator {
                 &port.to_string(),
             ])
             .current_dir(root)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(Stdio::from(output))
+            .stderr(Stdio::from(errors))
             .spawn()
             .expect("cargo lambda watch starts");
         wait_for_port(port, &mut child, "cargo lambda watch");
-        Some(Self { child, port })
+        Some(Self {
+            child: Mutex::new(child),
+            port,
+            log,
+        })
     }
 
     /// The value of `AWS_LAMBDA_RUNTIME_API` for function `name`.
@@ -222,7 +230,7 @@ impl Emulator {
     pub fn invoke_raw(&self, name: &str, payload: &str) -> Invocation {
         let (status, body) = self
             .post(name, payload, Duration::from_secs(60))
-            .unwrap_or_else(|e| panic!("invoke {name}: {e}"));
+            .unwrap_or_else(|e| panic!("invoke {name}: {e}; {}", self.state()));
         let text = String::from_utf8_lossy(&body).into_owned();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
         Invocation { status, body }
@@ -250,6 +258,25 @@ impl Emulator {
         crate::wire::post(self.port, &path, payload, deadline)
     }
 
+    /// Whether the emulator still runs, and the end of its log: what a
+    /// failed invocation reports.
+    fn state(&self) -> String {
+        let running = match self.child.lock().map(|mut child| child.try_wait()) {
+            Ok(Ok(None)) => "still runs".to_owned(),
+            Ok(Ok(Some(status))) => format!("exited ({status})"),
+            Ok(Err(e)) => format!("cannot be waited for ({e})"),
+            Err(_) => "is not known (a test panicked holding it)".to_owned(),
+        };
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        let tail = lines[lines.len().saturating_sub(20)..].join("\n");
+        format!(
+            "the emulator on port {} {running}; the end of its log ({}):\n{tail}",
+            self.port,
+            self.log.display()
+        )
+    }
+
     /// Invokes with an HTTP event and reads the HTTP answer out of the result.
     pub fn request(&self, name: &str, event: &Value) -> HttpReply {
         let invocation = self.invoke_raw(name, &event.to_string());
@@ -264,9 +291,29 @@ impl Emulator {
 
 impl Drop for Emulator {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let child = self
+            .child
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _ = child.kill();
+        let _ = child.wait();
+        // A failed test's emulator log stays for reading (its message names it).
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_file(&self.log);
+        }
     }
+}
+
+/// Where the emulator on `port` writes its output: `target/testkit-logs/`
+/// of the workspace at `root` (`CARGO_TARGET_DIR` when set), one file a
+/// port and process, kept when the test that held the emulator failed.
+fn emulator_log(root: &Path, port: u16) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map_or_else(|| root.join("target"), |dir| root.join(dir));
+    let dir = target.join("testkit-logs");
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
+    dir.join(format!("emulator-{port}-{}.log", std::process::id()))
 }
 
 /// A function binary polling the emulator for its invocations.
@@ -467,5 +514,37 @@ mod tests {
         let _listening = TcpListener::bind(("127.0.0.1", first)).expect("free");
         let second = next_free_port(&AtomicU32::new(0), range, 1_234);
         assert_eq!(second, first + 1, "the port listened on is passed over");
+    }
+
+    #[test]
+    fn an_invocation_the_emulator_cannot_take_says_whether_it_exited_and_quotes_its_log() {
+        let Some(emulator) = Emulator::start() else {
+            return;
+        };
+        let log = emulator.log.clone();
+        {
+            let mut child = emulator.child.lock().expect("not poisoned");
+            child.kill().expect("kill the emulator");
+            child.wait().expect("reap it");
+        }
+        let message = std::panic::catch_unwind(|| emulator.invoke_raw("health", "{}"))
+            .map(|_| "no panic".to_owned())
+            .unwrap_or_else(|panic| match panic.downcast::<String>() {
+                Ok(text) => *text,
+                Err(_) => "a panic without text".to_owned(),
+            });
+        for expected in [
+            "invoke health: ",
+            &format!("the emulator on port {} exited (signal: 9", emulator.port),
+            &log.display().to_string(),
+            "starting Runtime server",
+        ] {
+            assert!(
+                message.contains(expected),
+                "{expected:?} not in {message:?}"
+            );
+        }
+        drop(emulator);
+        assert!(!log.exists(), "the log of a test that passed is removed");
     }
 }
