@@ -194,11 +194,7 @@ impl Emulator {
         }
         let port = free_port();
         let log = emulator_log(root, port);
-        let output =
-            std::fs::File::create(&log).unwrap_or_else(|e| panic!("create {}: {e}", log.display()));
-        let errors = output
-            .try_clone()
-            .unwrap_or_else(|e| panic!("reopen {}: {e}", log.display()));
+        let (stdout, stderr) = log_output(&log);
         let mut child = Command::new("cargo")
             .args(["lambda", "watch", "--only-lambda-apis", "--ignore-changes"])
             .args([
@@ -208,8 +204,8 @@ impl Emulator {
                 &port.to_string(),
             ])
             .current_dir(root)
-            .stdout(Stdio::from(output))
-            .stderr(Stdio::from(errors))
+            .stdout(stdout)
+            .stderr(stderr)
             .spawn()
             .expect("cargo lambda watch starts");
         wait_for_port(port, &mut child, "cargo lambda watch");
@@ -305,15 +301,22 @@ impl Drop for Emulator {
 }
 
 /// Where the emulator on `port` writes its output: `target/testkit-logs/`
-/// of the workspace at `root` (`CARGO_TARGET_DIR` when set), one file a
-/// port and process, kept when the test that held the emulator failed.
+/// of the workspace at `root`, one file a port and process, kept when the
+/// test that held the emulator failed.
 fn emulator_log(root: &Path, port: u16) -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map_or_else(|| root.join("target"), |dir| root.join(dir));
-    let dir = target.join("testkit-logs");
+    let dir = root.join("target").join("testkit-logs");
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
     dir.join(format!("emulator-{port}-{}.log", std::process::id()))
+}
+
+/// A child's stdout and stderr, both written to the file `log` (created).
+fn log_output(log: &Path) -> (Stdio, Stdio) {
+    let file =
+        std::fs::File::create(log).unwrap_or_else(|e| panic!("create {}: {e}", log.display()));
+    let stderr = file
+        .try_clone()
+        .unwrap_or_else(|e| panic!("reopen {}: {e}", log.display()));
+    (Stdio::from(file), Stdio::from(stderr))
 }
 
 /// A function binary polling the emulator for its invocations.
@@ -364,18 +367,7 @@ impl Function {
         env: &[(&str, &str)],
         log: &Path,
     ) -> Self {
-        let file =
-            std::fs::File::create(log).unwrap_or_else(|e| panic!("create {}: {e}", log.display()));
-        let stderr = file
-            .try_clone()
-            .unwrap_or_else(|e| panic!("reopen {}: {e}", log.display()));
-        Self::spawn(
-            runtime_api,
-            name,
-            binary,
-            env,
-            (Stdio::from(file), Stdio::from(stderr)),
-        )
+        Self::spawn(runtime_api, name, binary, env, log_output(log))
     }
 
     fn spawn(
