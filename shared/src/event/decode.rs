@@ -107,17 +107,17 @@ pub(super) fn host(headers: &RequestHeaders) -> Option<String> {
 
 /// The body as bytes: as sent, or base64-decoded when flagged.
 pub(super) fn decode_body(
-    body: Option<Cow<'_, str>>,
+    body: Option<Cow<'_, [u8]>>,
     is_base64: bool,
 ) -> Result<Vec<u8>, ApiError> {
     let Some(body) = body else {
         return Ok(Vec::new());
     };
     if !is_base64 {
-        return Ok(body.into_owned().into_bytes());
+        return Ok(body.into_owned());
     }
     base64::engine::general_purpose::STANDARD
-        .decode(body.as_bytes())
+        .decode(&body)
         .map_err(|_| ApiError::BadRequest("request body is not valid base64".into()))
 }
 

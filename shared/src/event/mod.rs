@@ -14,6 +14,8 @@
 //!   [`crate::Request`].
 //! - `probe`: [`detect`] the source from the discriminating fields alone
 //!   (what `adapt` asks when it cannot read a payload).
+//! - `lift`: a large body taken out of the payload before `wire`'s pass and
+//!   unescaped in one walk of its own.
 //! - `decode`: the stage or base path in front of a path, percent-encoding,
 //!   query strings, base64 bodies.
 //! - `authorizer`: the caller API Gateway verified, from
@@ -61,12 +63,13 @@ macro_rules! scalars_read_as {
 
 mod authorizer;
 mod decode;
+mod lift;
 mod parse;
 mod probe;
 mod reply;
 mod wire;
 
-pub use parse::adapt;
+pub use parse::{adapt, adapt_with};
 pub use probe::detect;
 pub use reply::LambdaResponse;
 pub use wire::MAX_HEADER_FIELDS;

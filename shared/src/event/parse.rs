@@ -1,6 +1,6 @@
-//! A payload into a [`Request`]: one borrowed pass over it ([`wire`]),
-//! which source sent it, then that source's fields mapped onto the one
-//! request model.
+//! A payload into a [`Request`]: a large body lifted out first (`lift`),
+//! one borrowed pass over the rest ([`wire`]), which source sent it, then
+//! that source's fields mapped onto the one request model.
 
 use std::borrow::Cow;
 
@@ -9,6 +9,7 @@ use http::Method;
 use super::decode::{
     decode_body, decode_component, decode_path, host, is_execute_api, parse_query, split_prefix,
 };
+use super::lift::{LIFT_FROM, Lifted, lift};
 use super::probe::{Shape, detect};
 use super::wire::{self, Event, MAX_HEADER_FIELDS, Str};
 use super::{NotHttpEvent, Source, authorizer};
@@ -37,21 +38,51 @@ pub fn adapt(
     invocation_id: &str,
     base_path: Option<&BasePath>,
 ) -> Result<(Source, Result<Request, ApiError>), NotHttpEvent> {
+    adapt_with(payload, invocation_id, base_path, LIFT_FROM)
+}
+
+/// [`adapt`], with the body lifted out first (`lift`) from payloads of
+/// `lift_from` bytes on: `0` always, `usize::MAX` never. Both ways must
+/// give the same answer for every payload; tests and the `event` fuzz
+/// target compare them.
+#[doc(hidden)]
+pub fn adapt_with(
+    payload: &str,
+    invocation_id: &str,
+    base_path: Option<&BasePath>,
+    lift_from: usize,
+) -> Result<(Source, Result<Request, ApiError>), NotHttpEvent> {
     // serde would also read a struct from a JSON array: only objects are events.
     if !payload.trim_start().starts_with('{') {
         return Err(NotHttpEvent::of(payload));
     }
-    let event: Event<'_> = match serde_json::from_str(payload) {
+    // A large body is read apart from the rest (`lift`).
+    let (text, lifted_body) = match (payload.len() >= lift_from)
+        .then(|| lift(payload))
+        .flatten()
+    {
+        Some(Lifted { rest, body }) => (Cow::Owned(rest), Some(body)),
+        None => (Cow::Borrowed(payload), None),
+    };
+    let mut event: Event<'_> = match serde_json::from_str(&text) {
         Ok(event) => event,
         Err(error) => {
             // A field of the wrong type, a repeated key, not JSON: the
             // probe, which reads only what tells the sources apart, says
             // whether it was an HTTP event, and whose.
             let source = detect(payload)?;
+            // Where the payload as sent is wrong, not the one with the body lifted.
+            let error = match lifted_body {
+                Some(_) => serde_json::from_str::<Event<'_>>(payload)
+                    .err()
+                    .unwrap_or(error),
+                None => error,
+            };
             tracing::warn!(%error, "malformed HTTP event");
             return Ok((source, Err(malformed())));
         }
     };
+    event.lifted_body = lifted_body;
     let source = shape_of(&event).source()?;
     if event.headers.too_many() || event.multi_value_headers.too_many() {
         let (single, multi) = (event.headers.fields, event.multi_value_headers.fields);
@@ -105,9 +136,19 @@ fn owned(field: Option<Str<'_>>) -> Option<String> {
     field.map(Str::into_string)
 }
 
-/// The body, as sent or base64-decoded.
-fn body(event_body: Option<Str<'_>>, is_base64: Option<bool>) -> Result<Vec<u8>, ApiError> {
-    decode_body(event_body.map(|b| b.0), is_base64.unwrap_or(false))
+/// The body, as lifted or sent, base64-decoded when flagged.
+fn body(
+    lifted: Option<Vec<u8>>,
+    sent: Option<Str<'_>>,
+    is_base64: Option<bool>,
+) -> Result<Vec<u8>, ApiError> {
+    let text = match (lifted, sent) {
+        (Some(lifted), _) => Some(Cow::Owned(lifted)),
+        (None, Some(Str(Cow::Borrowed(sent)))) => Some(Cow::Borrowed(sent.as_bytes())),
+        (None, Some(Str(Cow::Owned(sent)))) => Some(Cow::Owned(sent.into_bytes())),
+        (None, None) => None,
+    };
+    decode_body(text, is_base64.unwrap_or(false))
 }
 
 /// Logs why a present authorizer context could not be read; a 400.
@@ -169,7 +210,7 @@ fn from_rest_v1(mut event: Event<'_>, base_path: Option<&BasePath>) -> Result<Re
         query,
         params: Vec::new(),
         principal: authorizer::rest(context.authorizer).map_err(unreadable_authorizer)?,
-        body: body(event.body, event.is_base64_encoded)?,
+        body: body(event.lifted_body, event.body, event.is_base64_encoded)?,
         request_id: owned(context.request_id).unwrap_or_default(),
         stage,
         source_ip: context.identity.and_then(|i| owned(i.source_ip)),
@@ -238,7 +279,7 @@ fn from_http_v2(mut event: Event<'_>, base_path: Option<&BasePath>) -> Result<Re
         headers,
         query,
         params: Vec::new(),
-        body: body(event.body, event.is_base64_encoded)?,
+        body: body(event.lifted_body, event.body, event.is_base64_encoded)?,
         request_id: owned(context.request_id).unwrap_or_default(),
         stage,
         source_ip: owned(http.source_ip),
@@ -276,7 +317,11 @@ fn alb_request(event: &mut Event<'_>, headers: RequestHeaders) -> Result<Request
         headers,
         query,
         params: Vec::new(),
-        body: body(event.body.take(), event.is_base64_encoded)?,
+        body: body(
+            event.lifted_body.take(),
+            event.body.take(),
+            event.is_base64_encoded,
+        )?,
         request_id: String::new(),
         stage: None,
         source_ip,

@@ -53,6 +53,9 @@ pub(super) struct Event<'a> {
     pub(super) cookies: Option<Vec<Str<'a>>>,
     #[serde(borrow, default)]
     pub(super) body: Option<Str<'a>>,
+    /// The body `lift` took out of the payload (`body` is then `null`).
+    #[serde(skip)]
+    pub(super) lifted_body: Option<Vec<u8>>,
     #[serde(default)]
     pub(super) is_base64_encoded: Option<bool>,
     #[serde(borrow, default)]
