@@ -57,10 +57,12 @@ pub fn adapt_with(
         return Err(NotHttpEvent::of(payload));
     }
     // A large body is read apart from the rest (`lift`).
-    let (text, lifted_body) = match (payload.len() >= lift_from)
-        .then(|| lift(payload))
-        .flatten()
-    {
+    let lifted = if payload.len() >= lift_from {
+        lift(payload)
+    } else {
+        None
+    };
+    let (text, lifted_body) = match lifted {
         Some(Lifted { rest, body }) => (Cow::Owned(rest), Some(body)),
         None => (Cow::Borrowed(payload), None),
     };
