@@ -206,7 +206,9 @@ impl Headers<'_> {
         let mut hint = 0;
         for (name, values) in &self.entries {
             let name = name.as_str();
-            if !valid_name(name) || (only_missing && into.contains(name, &mut hint)) {
+            // A name `http` refuses is never in `into`: asking first spares
+            // the check for the usual name already there.
+            if (only_missing && into.contains(name, &mut hint)) || !valid_name(name) {
                 continue;
             }
             let (values, replaces) = match (values, only_missing) {
