@@ -82,8 +82,8 @@ impl<S: Send + Sync + 'static> App<S> {
                 let method = request.method.clone();
                 let path = request.path.clone();
                 let request_id = request.request_id.clone();
-                let route = self.router.template(&path);
-                (self.handle(request).await, method, path, request_id, route)
+                let (response, route) = self.answer(request).await;
+                (response, method, path, request_id, route)
             }
             Err(error) => {
                 tracing::warn!(request_id = invocation_id, error = %error, "unreadable HTTP event");
@@ -121,8 +121,15 @@ impl<S: Send + Sync + 'static> App<S> {
     /// at the [`deadline::current`] deadline, a 503 and the handler
     /// dropped), the cause of a 5xx logged, `HEAD` without body, CORS
     /// headers.
-    pub async fn handle(&self, mut request: Request) -> Response {
+    pub async fn handle(&self, request: Request) -> Response {
+        self.answer(request).await.0
+    }
+
+    /// [`App::handle`], and the template of the route that answered (for
+    /// the request's log line): the router is asked once.
+    async fn answer(&self, mut request: Request) -> (Response, Option<&str>) {
         let method = request.method.clone();
+        let routed = self.router.resolve(&request.method, &request.path);
         // Only what CORS reads survives the move into the handler; cloning
         // every header would cost each request an allocation per header.
         let mut cors_headers = http::HeaderMap::new();
@@ -138,10 +145,11 @@ impl<S: Send + Sync + 'static> App<S> {
         }
         let result = if request.body.len() > self.config.max_body_bytes {
             Err(ApiError::PayloadTooLarge(self.config.max_body_bytes))
-        } else if let Err(refused) = self.authorize(&mut request).await {
+        } else if let Err(refused) = self.authorize(&mut request, routed.scope).await {
             Err(refused)
         } else {
-            let handler = contain_panics(self.router.call(request, Arc::clone(&self.state)));
+            let state = Arc::clone(&self.state);
+            let handler = contain_panics(Router::dispatch(routed.found, request, state));
             match deadline::current() {
                 None => handler.await,
                 Some(deadline) => tokio::time::timeout_at(deadline.instant().into(), handler)
@@ -157,7 +165,7 @@ impl<S: Send + Sync + 'static> App<S> {
         self.config
             .cors
             .apply(&method, &cors_headers, &mut response);
-        response
+        (response, routed.template)
     }
 }
 
@@ -166,8 +174,12 @@ impl<S: Send + Sync + 'static> App<S> {
     /// event source verified, else the one the bearer token proves; no
     /// caller is a 401, a caller without the scope a 403. Public routes
     /// pass untouched.
-    async fn authorize(&self, request: &mut Request) -> Result<(), ApiError> {
-        let Some(scope) = self.router.required_scope(&request.method, &request.path) else {
+    async fn authorize(
+        &self,
+        request: &mut Request,
+        scope: Option<&'static str>,
+    ) -> Result<(), ApiError> {
+        let Some(scope) = scope else {
             return Ok(());
         };
         if request.principal.is_none() {

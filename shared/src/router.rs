@@ -217,6 +217,16 @@ impl<S: Send + Sync + 'static> Default for Router<S> {
     }
 }
 
+/// A request's route, from one lookup ([`Router::resolve`]).
+pub(crate) struct Routed<'r, S> {
+    /// The route's template; `None` when no route has the path.
+    pub(crate) template: Option<&'r str>,
+    /// The scope the method requires ([`Router::required_scope`]).
+    pub(crate) scope: Option<&'static str>,
+    /// What to run ([`Router::dispatch`]).
+    pub(crate) found: Match<'r, S>,
+}
+
 /// What matching a method and path found.
 pub(crate) enum Match<'r, S> {
     /// A handler, with the path parameters it captured.
@@ -332,56 +342,73 @@ impl<S: Send + Sync + 'static> Router<S> {
     /// method, and for what routing answers itself (404, 405, `OPTIONS`).
     /// `HEAD` requires what the GET it runs requires.
     pub fn required_scope(&self, method: &Method, path: &str) -> Option<&'static str> {
-        if *method == Method::OPTIONS {
-            return None;
-        }
-        let found = self.tree.at(normalize_request_path(path)).ok()?;
-        let methods = &self.routes[*found.value].1;
-        methods
-            .endpoint(method)
-            .or_else(|| {
-                (*method == Method::HEAD)
-                    .then(|| methods.endpoint(&Method::GET))
-                    .flatten()
-            })
-            .and_then(|e| e.scope)
+        let (_, methods, _) = self.lookup(path)?;
+        scope_of(methods, method)
     }
 
     /// The template of the route that serves `path` (`/users/{id}` for
     /// `/users/42/`), whatever the method; `None` when no route has it.
     /// Metrics are counted per template: a bounded set, unlike raw paths.
     pub fn template(&self, path: &str) -> Option<&str> {
-        let found = self.tree.at(normalize_request_path(path)).ok()?;
-        Some(self.routes[*found.value].0.as_str())
+        self.lookup(path).map(|(template, _, _)| template)
     }
 
-    pub(crate) fn find(&self, method: &Method, path: &str) -> Match<'_, S> {
-        let path = normalize_request_path(path);
-        let Ok(found) = self.tree.at(path) else {
-            return Match::NotFound;
+    /// The route serving `path`: its template, methods and the parameters
+    /// its template captured. The one tree lookup every question asks.
+    fn lookup<'p>(
+        &self,
+        path: &'p str,
+    ) -> Option<(&str, &MethodRouter<S>, matchit::Params<'_, 'p>)> {
+        let found = self.tree.at(normalize_request_path(path)).ok()?;
+        let (template, methods) = &self.routes[*found.value];
+        Some((template.as_str(), methods, found.params))
+    }
+
+    /// Everything a `method` request to `path` needs from the router, from
+    /// one lookup: the template (for the log), the scope
+    /// ([`Router::required_scope`]) and what to run.
+    pub(crate) fn resolve(&self, method: &Method, path: &str) -> Routed<'_, S> {
+        let Some((template, methods, params)) = self.lookup(path) else {
+            return Routed {
+                template: None,
+                scope: None,
+                found: Match::NotFound,
+            };
         };
-        let methods = &self.routes[*found.value].1;
-        let handler = methods.find(method).or_else(|| {
+        let found = match methods.find(method).or_else(|| {
             (*method == Method::HEAD)
                 .then(|| methods.find(&Method::GET))
                 .flatten()
-        });
-        match handler {
+        }) {
             Some(handler) if *method != Method::OPTIONS => {
-                let params = found
-                    .params
+                let params = params
                     .iter()
                     .map(|(k, v)| (k.to_owned(), v.to_owned()))
                     .collect();
                 Match::Handler(handler, params)
             }
             _ => Match::Methods(methods.allowed()),
+        };
+        Routed {
+            template: Some(template),
+            scope: scope_of(methods, method),
+            found,
         }
     }
 
     /// Routes `request` and runs its handler; routing misses become errors.
-    pub async fn call(&self, mut request: Request, state: Arc<S>) -> HandlerResult {
-        match self.find(&request.method, &request.path) {
+    pub async fn call(&self, request: Request, state: Arc<S>) -> HandlerResult {
+        let found = self.resolve(&request.method, &request.path).found;
+        Self::dispatch(found, request, state).await
+    }
+
+    /// Runs what [`Router::resolve`] found for `request`.
+    pub(crate) async fn dispatch(
+        found: Match<'_, S>,
+        mut request: Request,
+        state: Arc<S>,
+    ) -> HandlerResult {
+        match found {
             Match::Handler(handler, params) => {
                 request.params = params;
                 handler(request, state).await
@@ -396,6 +423,24 @@ impl<S: Send + Sync + 'static> Router<S> {
             ))),
         }
     }
+}
+
+/// The scope `method` requires among `methods`; see [`Router::required_scope`].
+fn scope_of<S: Send + Sync + 'static>(
+    methods: &MethodRouter<S>,
+    method: &Method,
+) -> Option<&'static str> {
+    if *method == Method::OPTIONS {
+        return None;
+    }
+    methods
+        .endpoint(method)
+        .or_else(|| {
+            (*method == Method::HEAD)
+                .then(|| methods.endpoint(&Method::GET))
+                .flatten()
+        })
+        .and_then(|e| e.scope)
 }
 
 /// The response for the outcome of a `method` request: an error becomes its

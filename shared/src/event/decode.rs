@@ -15,14 +15,19 @@ use crate::error::ApiError;
 /// (`<api-id>.execute-api.<region>.amazonaws.com`, `.amazonaws.com.cn` in
 /// China), where URLs carry the stage; a custom domain's do not.
 pub(super) fn is_execute_api(domain: Option<&str>) -> bool {
+    const MIDDLE: &[u8] = b".execute-api.";
     let ends_with = |d: &[u8], suffix: &[u8]| {
         d.len() >= suffix.len() && d[d.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
     };
     domain.is_some_and(|d| {
         let d = d.as_bytes();
-        d.windows(13)
-            .any(|w| w.eq_ignore_ascii_case(b".execute-api."))
-            && (ends_with(d, b".amazonaws.com") || ends_with(d, b".amazonaws.com.cn"))
+        (ends_with(d, b".amazonaws.com") || ends_with(d, b".amazonaws.com.cn"))
+            // The middle part starts at a dot: only those are compared
+            // (the API id's dot, the first, on API Gateway's own names).
+            && memchr::memchr_iter(b'.', d).any(|at| {
+                d.get(at..at + MIDDLE.len())
+                    .is_some_and(|w| w.eq_ignore_ascii_case(MIDDLE))
+            })
     })
 }
 
@@ -135,6 +140,9 @@ mod tests {
             (Some("execute-api.example.com"), false),
             (Some("abc.execute-api.evil.example"), false),
             (Some(".execute-api.amazonaws.co"), false),
+            (Some("a.b.execute-api.us-east-1.amazonaws.com"), true),
+            (Some("abc123.execute-apix.us-east-1.amazonaws.com"), false),
+            (Some(".execute-api.amazonaws.com"), true),
             (Some(""), false),
             (None, false),
         ];

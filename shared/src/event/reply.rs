@@ -2,6 +2,9 @@
 //! (REST v1: `multiValueHeaders`; HTTP API v2 and Function URLs: `cookies`
 //! for `Set-Cookie`; ALB: `statusDescription` and its header mode).
 
+use std::cell::RefCell;
+use std::iter::Peekable;
+
 use aws_lambda_events::alb::AlbTargetGroupResponse;
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayV2httpResponse};
 use aws_lambda_events::encodings::Body;
@@ -141,8 +144,12 @@ struct FirstValues<'a>(&'a HeaderMap);
 impl Serialize for FirstValues<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.0.keys_len()))?;
-        for name in self.0.keys() {
-            if let Some(value) = self.0.get(name) {
+        // The map yields a name's values one after the other, first first,
+        // each with the same name: one pass, no lookup per name.
+        let mut last: Option<&header::HeaderName> = None;
+        for (name, value) in self.0 {
+            if !last.is_some_and(|last| std::ptr::eq(last, name)) {
+                last = Some(name);
                 map.serialize_entry(name.as_str(), &text(value))?;
             }
         }
@@ -150,26 +157,49 @@ impl Serialize for FirstValues<'_> {
     }
 }
 
+/// The map's values in its order, shared by the lists of [`AllValues`].
+type ValuesInOrder<'m> = RefCell<Peekable<header::Iter<'m, HeaderValue>>>;
+
 /// `{"name": ["value", ...]}`.
 struct AllValues<'a>(&'a HeaderMap);
 
 impl Serialize for AllValues<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.0.keys_len()))?;
-        for name in self.0.keys() {
-            map.serialize_entry(name.as_str(), &Values(self.0, name))?;
+        let values: ValuesInOrder<'_> = RefCell::new(self.0.iter().peekable());
+        loop {
+            let Some(name) = values.borrow_mut().peek().map(|&(name, _)| name) else {
+                break;
+            };
+            map.serialize_entry(name.as_str(), &Values(&values, name))?;
+            // A serializer that wrote no list left the values behind.
+            Values(&values, name).skip();
         }
         map.end()
     }
 }
 
-/// Every value of one name, as a list.
-struct Values<'a>(&'a HeaderMap, &'a header::HeaderName);
+/// Every value of one name, as a list: the run of the map's values that
+/// carry this very name.
+struct Values<'a, 'm>(&'a ValuesInOrder<'m>, &'m header::HeaderName);
 
-impl Serialize for Values<'_> {
+impl Values<'_, '_> {
+    fn next(&self) -> Option<&HeaderValue> {
+        self.0
+            .borrow_mut()
+            .next_if(|&(name, _)| std::ptr::eq(name, self.1))
+            .map(|(_, value)| value)
+    }
+
+    fn skip(&self) {
+        while self.next().is_some() {}
+    }
+}
+
+impl Serialize for Values<'_, '_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut list = serializer.serialize_seq(None)?;
-        for value in self.0.get_all(self.1) {
+        while let Some(value) = self.next() {
             list.serialize_element(&text(value))?;
         }
         list.end()
@@ -178,6 +208,9 @@ impl Serialize for Values<'_> {
 
 /// HTTP API v2 takes single-valued headers plus a `cookies` list for `Set-Cookie`.
 fn split_cookies(mut headers: HeaderMap) -> (HeaderMap, Vec<String>) {
+    if !headers.contains_key(header::SET_COOKIE) {
+        return (join_values(headers), Vec::new());
+    }
     let cookies = match headers.entry(header::SET_COOKIE) {
         Entry::Occupied(entry) => entry
             .remove_entry_mult()
@@ -219,18 +252,12 @@ mod tests {
 
     fn sample() -> Response {
         let mut response = Response::ok(&json!({"ok": true}));
-        response
-            .headers
-            .append(header::SET_COOKIE, HeaderValue::from_static("a=1"));
-        response
-            .headers
-            .append(header::SET_COOKIE, HeaderValue::from_static("b=2"));
-        response
-            .headers
-            .append(header::VARY, HeaderValue::from_static("Origin"));
-        response
-            .headers
-            .append(header::VARY, HeaderValue::from_static("Accept"));
+        // Two names' values appended in turn: each is still one list.
+        let headers = &mut response.headers;
+        headers.append(header::SET_COOKIE, HeaderValue::from_static("a=1"));
+        headers.append(header::VARY, HeaderValue::from_static("Origin"));
+        headers.append(header::SET_COOKIE, HeaderValue::from_static("b=2"));
+        headers.append(header::VARY, HeaderValue::from_static("Accept"));
         response
     }
 
