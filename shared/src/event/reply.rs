@@ -135,7 +135,11 @@ fn body<S: SerializeStruct>(s: &mut S, body: Option<&Body>, base64: bool) -> Res
 /// A header value as text: a byte that is not UTF-8 becomes U+FFFD (where
 /// `aws_lambda_events` fails the whole response).
 fn text(value: &HeaderValue) -> std::borrow::Cow<'_, str> {
-    String::from_utf8_lossy(value.as_bytes())
+    // `to_str` (visible ASCII, the usual value) is one quick pass.
+    match value.to_str() {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(value.as_bytes()),
+    }
 }
 
 /// `{"name": "first value"}`.
