@@ -166,6 +166,19 @@ impl<S: Send + Sync + 'static> MethodRouter<S> {
         self.endpoint(method).map(|e| &e.handler)
     }
 
+    /// The endpoint a `method` request runs: its own, or GET's for `HEAD`;
+    /// `None` for `OPTIONS`, which the router answers itself.
+    fn serving(&self, method: &Method) -> Option<&Endpoint<S>> {
+        if *method == Method::OPTIONS {
+            return None;
+        }
+        self.endpoint(method).or_else(|| {
+            (*method == Method::HEAD)
+                .then(|| self.endpoint(&Method::GET))
+                .flatten()
+        })
+    }
+
     /// The methods a client may use here: the registered ones, `HEAD` when
     /// there is a GET, and `OPTIONS`; sorted, as sent in `Allow`.
     pub fn allowed(&self) -> Vec<Method> {
@@ -343,7 +356,7 @@ impl<S: Send + Sync + 'static> Router<S> {
     /// `HEAD` requires what the GET it runs requires.
     pub fn required_scope(&self, method: &Method, path: &str) -> Option<&'static str> {
         let (_, methods, _) = self.lookup(path)?;
-        scope_of(methods, method)
+        methods.serving(method)?.scope
     }
 
     /// The template of the route that serves `path` (`/users/{id}` for
@@ -375,23 +388,20 @@ impl<S: Send + Sync + 'static> Router<S> {
                 found: Match::NotFound,
             };
         };
-        let found = match methods.find(method).or_else(|| {
-            (*method == Method::HEAD)
-                .then(|| methods.find(&Method::GET))
-                .flatten()
-        }) {
-            Some(handler) if *method != Method::OPTIONS => {
+        let endpoint = methods.serving(method);
+        let found = match endpoint {
+            Some(endpoint) => {
                 let params = params
                     .iter()
                     .map(|(k, v)| (k.to_owned(), v.to_owned()))
                     .collect();
-                Match::Handler(handler, params)
+                Match::Handler(&endpoint.handler, params)
             }
-            _ => Match::Methods(methods.allowed()),
+            None => Match::Methods(methods.allowed()),
         };
         Routed {
             template: Some(template),
-            scope: scope_of(methods, method),
+            scope: endpoint.and_then(|e| e.scope),
             found,
         }
     }
@@ -423,24 +433,6 @@ impl<S: Send + Sync + 'static> Router<S> {
             ))),
         }
     }
-}
-
-/// The scope `method` requires among `methods`; see [`Router::required_scope`].
-fn scope_of<S: Send + Sync + 'static>(
-    methods: &MethodRouter<S>,
-    method: &Method,
-) -> Option<&'static str> {
-    if *method == Method::OPTIONS {
-        return None;
-    }
-    methods
-        .endpoint(method)
-        .or_else(|| {
-            (*method == Method::HEAD)
-                .then(|| methods.endpoint(&Method::GET))
-                .flatten()
-        })
-        .and_then(|e| e.scope)
 }
 
 /// The response for the outcome of a `method` request: an error becomes its
