@@ -333,6 +333,69 @@ async fn an_unknown_kid_refetches_so_rotated_keys_come_and_go() {
 }
 
 #[tokio::test]
+async fn keys_past_their_age_are_fetched_again_and_never_used_stale() {
+    let (old, new) = (SigningKey::rsa("2025"), SigningKey::ec("2026"));
+    let server = JwksServer::start(&[&old, &new]);
+    // Every key is past its age as soon as it is fetched.
+    let verifier = verifier(&server).with_max_key_age(Duration::ZERO);
+    let old_token = old.sign(&claims(json!({})));
+    let new_token = new.sign(&claims(json!({})));
+    assert!(verifier.verify(&old_token).await.is_ok());
+    assert!(verifier.verify(&old_token).await.is_ok());
+    assert_eq!(
+        server.requests(),
+        2,
+        "a known kid, but aged keys: fetched again"
+    );
+
+    // The issuer withdraws a key and no token ever names an unknown kid.
+    server.set_keys(&[&new]);
+    assert_eq!(
+        verifier.verify(&old_token).await,
+        Err(AuthError::InvalidToken(Rejection::UnknownKey(
+            "2025".into()
+        )))
+    );
+    assert_eq!(server.requests(), 3);
+
+    // The JWKS down: aged keys are not used, the token is refused as a fault.
+    server.set_mode(Mode::Failing);
+    let outcome = verifier.verify(&new_token).await;
+    assert!(
+        matches!(&outcome, Err(AuthError::JwksUnavailable(why)) if why.contains("503")),
+        "{outcome:?}"
+    );
+    let again = verifier.verify(&new_token).await;
+    assert!(
+        matches!(&again, Err(AuthError::JwksUnavailable(why)) if why.contains("the last fetch")),
+        "{again:?}"
+    );
+    assert_eq!(
+        server.requests(),
+        4,
+        "a failed fetch is not retried at once"
+    );
+}
+
+#[tokio::test]
+async fn a_withdrawn_key_is_refused_once_the_keys_age_out() {
+    let (old, new) = (SigningKey::rsa("2025"), SigningKey::ec("2026"));
+    let server = JwksServer::start(&[&old, &new]);
+    let verifier = verifier(&server).with_max_key_age(Duration::from_secs(1));
+    let old_token = old.sign(&claims(json!({})));
+    assert!(verifier.verify(&old_token).await.is_ok());
+    server.set_keys(&[&new]);
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    assert_eq!(
+        verifier.verify(&old_token).await,
+        Err(AuthError::InvalidToken(Rejection::UnknownKey(
+            "2025".into()
+        )))
+    );
+    assert_eq!(server.requests(), 2);
+}
+
+#[tokio::test]
 async fn an_unreachable_jwks_is_a_fault_never_a_pass() {
     let key = SigningKey::rsa("rsa-1");
     let token = key.sign(&claims(json!({})));

@@ -2,6 +2,12 @@
 //! fetched again when a token names a key not seen yet (key rotation), at
 //! most once per refetch interval, so a flood of made-up `kid`s costs the
 //! issuer one request a minute.
+//!
+//! Keys are trusted for [`MAX_KEY_AGE`] after the fetch that brought them:
+//! then the next token fetches the JWKS again, so a key the issuer
+//! withdraws is refused within that age on every warm instance. While that
+//! fetch fails, tokens are refused as a fault ([`AuthError::JwksUnavailable`]):
+//! keys past their age are never used.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -21,9 +27,13 @@ use super::fetch::Fetcher;
 /// How long after a fetch an unknown `kid` may cause another one.
 pub const REFETCH_INTERVAL: Duration = Duration::from_secs(60);
 
-/// How long after a failed fetch, with no keys at all, the next may start:
+/// How long after a failed fetch, with no usable keys, the next may start:
 /// short, so a blip at a cold start does not lock callers out for a minute.
 const RETRY_INTERVAL: Duration = Duration::from_secs(5);
+
+/// How long after their fetch keys are used: past it, the JWKS is fetched
+/// again before any token is verified (10 minutes).
+pub const MAX_KEY_AGE: Duration = Duration::from_secs(600);
 
 /// A verification key, with the one algorithm it may verify.
 #[derive(Debug)]
@@ -126,11 +136,19 @@ fn usable(jwk: &Value) -> Result<(String, Key), String> {
 pub(crate) struct Jwks {
     fetcher: Fetcher,
     /// `None` until a fetch succeeds; then the latest document's keys.
-    keys: RwLock<Option<Arc<KeySet>>>,
+    keys: RwLock<Option<Fetched>>,
     /// When the last fetch started. Held across the fetch: one at a time,
     /// and those waiting find the new keys when it is done.
     last_fetch: tokio::sync::Mutex<Option<Instant>>,
     refetch_interval: Duration,
+    max_key_age: Duration,
+}
+
+/// The keys of a successful fetch, and when that fetch started.
+#[derive(Debug, Clone)]
+struct Fetched {
+    keys: Arc<KeySet>,
+    at: Instant,
 }
 
 impl Jwks {
@@ -141,6 +159,7 @@ impl Jwks {
             keys: RwLock::new(None),
             last_fetch: tokio::sync::Mutex::new(None),
             refetch_interval: REFETCH_INTERVAL,
+            max_key_age: MAX_KEY_AGE,
         }
     }
 
@@ -148,8 +167,12 @@ impl Jwks {
         self.refetch_interval = interval;
     }
 
+    pub(crate) fn set_max_key_age(&mut self, age: Duration) {
+        self.max_key_age = age;
+    }
+
     /// The key named `kid`, fetching the JWKS if it is not known yet and
-    /// the last fetch is old enough.
+    /// the last fetch is old enough, or if the keys are past their age.
     pub(crate) async fn key(&self, kid: &str) -> Result<Arc<Key>, AuthError> {
         if let Some(key) = self.cached(kid) {
             return Ok(key);
@@ -159,36 +182,44 @@ impl Jwks {
         if let Some(key) = self.cached(kid) {
             return Ok(key);
         }
-        let have_keys = self.current().is_some();
-        let wait = if have_keys {
-            self.refetch_interval
-        } else {
-            self.refetch_interval.min(RETRY_INTERVAL)
-        };
-        if let Some(at) = *last_fetch
-            && at.elapsed() < wait
-        {
-            return Err(if have_keys {
-                Rejection::UnknownKey(kid.to_owned()).into()
-            } else {
-                AuthError::JwksUnavailable(format!(
-                    "the last fetch of {} failed; the next is due in under {} s",
-                    self.fetcher.url(),
-                    wait.as_secs()
-                ))
-            });
+        let fetched = self.current();
+        let fresh = fetched.as_ref().is_some_and(|f| self.is_fresh(f));
+        if let Some(at) = *last_fetch {
+            // Keys that aged out of a successful fetch are fetched again at
+            // once; after a failed one, not before the retry interval.
+            let failed = fetched.as_ref().is_none_or(|f| f.at != at);
+            let wait = match (fresh, failed) {
+                (true, _) => self.refetch_interval,
+                (false, true) => self.refetch_interval.min(RETRY_INTERVAL),
+                (false, false) => Duration::ZERO,
+            };
+            if at.elapsed() < wait {
+                return Err(if fresh {
+                    Rejection::UnknownKey(kid.to_owned()).into()
+                } else {
+                    AuthError::JwksUnavailable(format!(
+                        "the last fetch of {} failed; the next is due in under {} s",
+                        self.fetcher.url(),
+                        wait.as_secs().max(1)
+                    ))
+                });
+            }
         }
-        *last_fetch = Some(Instant::now());
-        let fetched = self
+        let at = Instant::now();
+        *last_fetch = Some(at);
+        let document = self
             .fetcher
             .get()
             .await
             .and_then(|body| KeySet::parse(&body));
-        match fetched {
+        match document {
             Ok(set) => {
                 tracing::info!(url = %self.fetcher.url(), keys = set.len(), "fetched the issuer's JWKS");
                 let set = Arc::new(set);
-                *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&set));
+                *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Some(Fetched {
+                    keys: Arc::clone(&set),
+                    at,
+                });
                 set.get(kid)
                     .ok_or_else(|| Rejection::UnknownKey(kid.to_owned()).into())
             }
@@ -200,15 +231,25 @@ impl Jwks {
         }
     }
 
-    fn current(&self) -> Option<Arc<KeySet>> {
+    fn current(&self) -> Option<Fetched> {
         self.keys
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
     }
 
+    fn is_fresh(&self, fetched: &Fetched) -> bool {
+        fetched.at.elapsed() < self.max_key_age
+    }
+
+    /// The key named `kid` among keys still within their age.
     fn cached(&self, kid: &str) -> Option<Arc<Key>> {
-        self.current()?.get(kid)
+        let fetched = self.current()?;
+        if self.is_fresh(&fetched) {
+            fetched.keys.get(kid)
+        } else {
+            None
+        }
     }
 }
 

@@ -22,7 +22,8 @@
 //! - `verifier` (feature `auth`): `Verifier`, header checks, then `jsonwebtoken`.
 //! - `crypto` (feature `auth`): `jsonwebtoken`'s signature checks on ring.
 //! - `jwks` (feature `auth`): the issuer's keys, cached, refetched on an
-//!   unknown `kid` at most once per `REFETCH_INTERVAL`.
+//!   unknown `kid` at most once per `REFETCH_INTERVAL`, and once they are
+//!   `MAX_KEY_AGE` old.
 //! - `fetch` (feature `auth`): the HTTPS GET of the JWKS, with a deadline
 //!   (`JWKS_TIMEOUT`).
 //! - `principal`: [`Principal`], the caller and its scopes.
@@ -65,7 +66,7 @@ pub use bearer::bearer_token;
 pub use config::{AuthConfig, JWKS_PATH};
 pub use error::{AuthError, Rejection};
 #[cfg(feature = "auth")]
-pub use jwks::REFETCH_INTERVAL;
+pub use jwks::{MAX_KEY_AGE, REFETCH_INTERVAL};
 pub use principal::Principal;
 #[cfg(feature = "auth")]
 pub use verifier::{JWKS_TIMEOUT, LEEWAY_SECONDS, Verifier};

@@ -89,6 +89,14 @@ impl Verifier {
         self
     }
 
+    /// Changes how long after their fetch the issuer's keys are used
+    /// (default [`super::MAX_KEY_AGE`], 10 minutes); past it, the next
+    /// token fetches the JWKS again, and is refused while that fails.
+    pub fn with_max_key_age(mut self, age: Duration) -> Self {
+        self.jwks.set_max_key_age(age);
+        self
+    }
+
     /// Verifies `token` (the JWT itself, without `Bearer `) and returns
     /// its caller.
     pub async fn verify(&self, token: &str) -> Result<Principal, AuthError> {
