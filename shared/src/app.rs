@@ -295,7 +295,8 @@ fn verifier_from_env(protected: bool) -> Result<Option<Verifier>, crate::config:
 /// Polls `future`, turning a panic into `Err(())`; the panic itself is
 /// logged by the hook that [`crate::logging::init`] installs.
 async fn contain_panics<F: Future>(future: F) -> Result<F::Output, ()> {
-    let mut future = Box::pin(future);
+    // Pinned where it is, inside this future: no allocation of its own.
+    let mut future = std::pin::pin!(future);
     std::future::poll_fn(move |cx| {
         match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
