@@ -1,8 +1,8 @@
 //! Any Lambda payload, end to end through `shared`: event detection and
 //! adaptation (`shared::event::adapt`), then `App::invoke` with a small
 //! router that exercises path parameters, query strings, headers and JSON
-//! bodies. Adapting with the body lifted out first must answer as without
-//! (`event::adapt_with`). Nothing may panic (libFuzzer aborts on any
+//! bodies. The walk made for AWS's events must answer as `serde_json`'s
+//! pass does (`event::adapt_with`). Nothing may panic (libFuzzer aborts on any
 //! panic, even one the app would contain), every answer must serialise to
 //! a valid Lambda response, and no input may make the app answer 5xx:
 //! these handlers never fail, so a 5xx could only be a framework fault.
@@ -76,14 +76,14 @@ fuzz_target!(|data: &[u8]| {
     let Ok(payload) = std::str::from_utf8(data) else {
         return;
     };
-    // The body lifted out before the one pass (as `adapt` does from
-    // `LIFT_FROM` bytes on), or read with the rest: the same answer.
-    let lifted = event::adapt_with(payload, "fuzz-invocation", None, 0);
-    let read_whole = event::adapt_with(payload, "fuzz-invocation", None, usize::MAX);
+    // Scanned (as `adapt` reads it), or by `serde_json`'s pass alone: the
+    // same answer.
+    let scanned = event::adapt_with(payload, "fuzz-invocation", None, event::Pass::Scan);
+    let serde = event::adapt_with(payload, "fuzz-invocation", None, event::Pass::Serde);
     assert_eq!(
-        format!("{lifted:?}"),
-        format!("{read_whole:?}"),
-        "lifted and read whole differ for {payload:?}"
+        format!("{scanned:?}"),
+        format!("{serde:?}"),
+        "scanned and serde_json's pass differ for {payload:?}"
     );
     // Detection alone must agree with the full adaptation.
     let detected = event::detect(payload);

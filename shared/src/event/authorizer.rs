@@ -24,18 +24,17 @@
 use std::collections::HashMap;
 
 use aws_lambda_events::apigw::ApiGatewayRequestAuthorizer;
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::auth::Principal;
 
 /// The principal of a REST API's `requestContext.authorizer` (a flat map),
 /// read from the event's bytes; `Err` when it is not a map.
-pub(super) fn rest(raw: Option<&RawValue>) -> Result<Option<Principal>, serde_json::Error> {
+pub(super) fn rest(raw: Option<&str>) -> Result<Option<Principal>, serde_json::Error> {
     let Some(raw) = raw else {
         return Ok(None);
     };
-    let Some(fields) = serde_json::from_str::<Option<HashMap<String, Value>>>(raw.get())? else {
+    let Some(fields) = serde_json::from_str::<Option<HashMap<String, Value>>>(raw)? else {
         return Ok(None);
     };
     if fields.is_empty() {
@@ -50,12 +49,11 @@ pub(super) fn rest(raw: Option<&RawValue>) -> Result<Option<Principal>, serde_js
 /// The principal of an HTTP API's `requestContext.authorizer`, read from
 /// the event's bytes as `aws_lambda_events` models it; `Err` when it does
 /// not fit that model.
-pub(super) fn http_api(raw: Option<&RawValue>) -> Result<Option<Principal>, serde_json::Error> {
+pub(super) fn http_api(raw: Option<&str>) -> Result<Option<Principal>, serde_json::Error> {
     let Some(raw) = raw else {
         return Ok(None);
     };
-    let Some(authorizer) = serde_json::from_str::<Option<ApiGatewayRequestAuthorizer>>(raw.get())?
-    else {
+    let Some(authorizer) = serde_json::from_str::<Option<ApiGatewayRequestAuthorizer>>(raw)? else {
         return Ok(None);
     };
     if let Some(jwt) = &authorizer.jwt {

@@ -8,14 +8,15 @@
 //! target groups.
 //!
 //! # Layout
-//! - `wire`: the one borrowed pass over a payload: the fields a request
-//!   needs, header maps read leniently and counted.
+//! - `scan`: the one walk over a payload as AWS sends it, filling `wire`'s
+//!   event model without `serde`; it declines anything else.
+//! - `wire`: the event model (the fields a request needs), and
+//!   `serde_json`'s borrowed pass over a payload, the reference and what
+//!   reads whatever `scan` declines: header maps read leniently and counted.
 //! - `parse`: [`adapt`] a payload: its source, and its fields mapped onto a
 //!   [`crate::Request`].
 //! - `probe`: [`detect`] the source from the discriminating fields alone
 //!   (what `adapt` asks when it cannot read a payload).
-//! - `lift`: a large body taken out of the payload before `wire`'s pass and
-//!   unescaped in one walk of its own.
 //! - `decode`: the stage or base path in front of a path, percent-encoding,
 //!   query strings, base64 bodies.
 //! - `authorizer`: the caller API Gateway verified, from
@@ -63,13 +64,13 @@ macro_rules! scalars_read_as {
 
 mod authorizer;
 mod decode;
-mod lift;
 mod parse;
 mod probe;
 mod reply;
+mod scan;
 mod wire;
 
-pub use parse::{adapt, adapt_with};
+pub use parse::{Pass, adapt, adapt_with};
 pub use probe::detect;
 pub use reply::LambdaResponse;
 pub use wire::MAX_HEADER_FIELDS;

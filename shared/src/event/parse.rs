@@ -1,6 +1,6 @@
-//! A payload into a [`Request`]: a large body lifted out first (`lift`),
-//! one borrowed pass over the rest ([`wire`]), which source sent it, then
-//! that source's fields mapped onto the one request model.
+//! A payload into a [`Request`]: one walk over it (`scan`), or `serde_json`'s
+//! pass ([`wire`]) where the walk declines, which source sent it, then that
+//! source's fields mapped onto the one request model.
 
 use std::borrow::Cow;
 
@@ -9,8 +9,8 @@ use http::Method;
 use super::decode::{
     decode_body, decode_component, decode_path, host, is_execute_api, parse_query, split_prefix,
 };
-use super::lift::{LIFT_FROM, Lifted, lift};
 use super::probe::{Shape, detect};
+use super::scan::scan;
 use super::wire::{self, Event, MAX_HEADER_FIELDS, Str};
 use super::{NotHttpEvent, Source, authorizer};
 use crate::config::BasePath;
@@ -38,53 +38,49 @@ pub fn adapt(
     invocation_id: &str,
     base_path: Option<&BasePath>,
 ) -> Result<(Source, Result<Request, ApiError>), NotHttpEvent> {
-    adapt_with(payload, invocation_id, base_path, LIFT_FROM)
+    adapt_with(payload, invocation_id, base_path, Pass::Scan)
 }
 
-/// [`adapt`], with the body lifted out first (`lift`) from payloads of
-/// `lift_from` bytes on: `0` always, `usize::MAX` never. Both ways must
-/// give the same answer for every payload; tests and the `event` fuzz
-/// target compare them.
+/// How [`adapt_with`] reads a payload.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// The walk made for AWS's events (`scan`), and `serde_json`'s pass
+    /// for what it declines: what [`adapt`] does.
+    Scan,
+    /// `serde_json`'s pass alone (`wire`), the reference.
+    Serde,
+}
+
+/// [`adapt`], reading the payload as `pass` says. Both ways must give the
+/// same answer for every payload; tests and the `event` fuzz target
+/// compare them.
 #[doc(hidden)]
 pub fn adapt_with(
     payload: &str,
     invocation_id: &str,
     base_path: Option<&BasePath>,
-    lift_from: usize,
+    pass: Pass,
 ) -> Result<(Source, Result<Request, ApiError>), NotHttpEvent> {
     // serde would also read a struct from a JSON array: only objects are events.
     if !payload.trim_start().starts_with('{') {
         return Err(NotHttpEvent::of(payload));
     }
-    // A large body is read apart from the rest (`lift`).
-    let lifted = if payload.len() >= lift_from {
-        lift(payload)
-    } else {
-        None
+    let scanned = match pass {
+        Pass::Scan => scan(payload),
+        Pass::Serde => None,
     };
-    let (text, lifted_body) = match lifted {
-        Some(Lifted { rest, body }) => (Cow::Owned(rest), Some(body)),
-        None => (Cow::Borrowed(payload), None),
-    };
-    let mut event: Event<'_> = match serde_json::from_str(&text) {
+    let event = match scanned.map_or_else(|| serde_json::from_str(payload), Ok) {
         Ok(event) => event,
         Err(error) => {
             // A field of the wrong type, a repeated key, not JSON: the
             // probe, which reads only what tells the sources apart, says
             // whether it was an HTTP event, and whose.
             let source = detect(payload)?;
-            // Where the payload as sent is wrong, not the one with the body lifted.
-            let error = match lifted_body {
-                Some(_) => serde_json::from_str::<Event<'_>>(payload)
-                    .err()
-                    .unwrap_or(error),
-                None => error,
-            };
             tracing::warn!(%error, "malformed HTTP event");
             return Ok((source, Err(malformed())));
         }
     };
-    event.lifted_body = lifted_body;
     let source = shape_of(&event).source()?;
     if event.headers.too_many() || event.multi_value_headers.too_many() {
         let (single, multi) = (event.headers.fields, event.multi_value_headers.fields);
@@ -119,7 +115,7 @@ fn shape_of(event: &Event<'_>) -> Shape {
     let context = event.request_context.as_ref();
     Shape {
         context: context.map(|c| (c.elb.is_some(), c.http.is_some())),
-        version_2: event.version.is_some_and(|v| v.get() == r#""2.0""#),
+        version_2: event.version == Some(r#""2.0""#),
         raw_path: event.raw_path.is_some(),
         http_method: event.http_method.is_some(),
     }
@@ -138,14 +134,14 @@ fn owned(field: Option<Str<'_>>) -> Option<String> {
     field.map(Str::into_string)
 }
 
-/// The body, as lifted or sent, base64-decoded when flagged.
+/// The body, as scanned or sent, base64-decoded when flagged.
 fn body(
-    lifted: Option<Vec<u8>>,
+    scanned: Option<Vec<u8>>,
     sent: Option<Str<'_>>,
     is_base64: Option<bool>,
 ) -> Result<Vec<u8>, ApiError> {
-    let text = match (lifted, sent) {
-        (Some(lifted), _) => Some(Cow::Owned(lifted)),
+    let text = match (scanned, sent) {
+        (Some(scanned), _) => Some(Cow::Owned(scanned)),
         (None, Some(Str(Cow::Borrowed(sent)))) => Some(Cow::Borrowed(sent.as_bytes())),
         (None, Some(Str(Cow::Owned(sent)))) => Some(Cow::Owned(sent.into_bytes())),
         (None, None) => None,
@@ -212,7 +208,7 @@ fn from_rest_v1(mut event: Event<'_>, base_path: Option<&BasePath>) -> Result<Re
         query,
         params: Vec::new(),
         principal: authorizer::rest(context.authorizer).map_err(unreadable_authorizer)?,
-        body: body(event.lifted_body, event.body, event.is_base64_encoded)?,
+        body: body(event.scanned_body, event.body, event.is_base64_encoded)?,
         request_id: owned(context.request_id).unwrap_or_default(),
         stage,
         source_ip: context.identity.and_then(|i| owned(i.source_ip)),
@@ -281,7 +277,7 @@ fn from_http_v2(mut event: Event<'_>, base_path: Option<&BasePath>) -> Result<Re
         headers,
         query,
         params: Vec::new(),
-        body: body(event.lifted_body, event.body, event.is_base64_encoded)?,
+        body: body(event.scanned_body, event.body, event.is_base64_encoded)?,
         request_id: owned(context.request_id).unwrap_or_default(),
         stage,
         source_ip: owned(http.source_ip),
@@ -320,7 +316,7 @@ fn alb_request(event: &mut Event<'_>, headers: RequestHeaders) -> Result<Request
         query,
         params: Vec::new(),
         body: body(
-            event.lifted_body.take(),
+            event.scanned_body.take(),
             event.body.take(),
             event.is_base64_encoded,
         )?,

@@ -1,6 +1,9 @@
-//! The one pass over a payload: every field a [`crate::Request`] needs, of
-//! every source at once, borrowed from the payload where JSON allows it
-//! (a string without escapes), everything else skipped.
+//! The event model both passes fill, and the reference pass: `serde_json`
+//! reading every field a [`crate::Request`] needs, of every source at
+//! once, borrowed from the payload where JSON allows it (a string without
+//! escapes), everything else skipped. `scan` reads the events AWS sends
+//! into the same [`Event`] without `serde`; this pass reads whatever it
+//! declines, so its rules below are the rules.
 //!
 //! Header maps are read leniently, as API Gateway's own examples need (an
 //! empty header name): an entry that is not a string, or a list of strings,
@@ -28,11 +31,12 @@ pub const MAX_HEADER_FIELDS: usize = 1_000;
 
 /// The fields of an HTTP event that the request model reads: REST v1's,
 /// HTTP API v2's and ALB's, in one struct.
-#[derive(Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct Event<'a> {
-    #[serde(borrow, default)]
-    pub(super) version: Option<&'a RawValue>,
+    /// Its JSON text (`"2.0"`, quotes included).
+    #[serde(borrow, default, deserialize_with = "raw")]
+    pub(super) version: Option<&'a str>,
     #[serde(borrow, default)]
     pub(super) raw_path: Option<Str<'a>>,
     #[serde(borrow, default)]
@@ -53,9 +57,9 @@ pub(super) struct Event<'a> {
     pub(super) cookies: Option<Vec<Str<'a>>>,
     #[serde(borrow, default)]
     pub(super) body: Option<Str<'a>>,
-    /// The body `lift` took out of the payload (`body` is then `null`).
+    /// The body `scan` read, unescaped (`body` is then none).
     #[serde(skip)]
-    pub(super) lifted_body: Option<Vec<u8>>,
+    pub(super) scanned_body: Option<Vec<u8>>,
     #[serde(default)]
     pub(super) is_base64_encoded: Option<bool>,
     #[serde(borrow, default)]
@@ -64,7 +68,7 @@ pub(super) struct Event<'a> {
 
 /// `requestContext`: REST's and HTTP API's fields, and whether ALB's `elb`
 /// is there.
-#[derive(Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct Context<'a> {
     #[serde(default)]
@@ -81,13 +85,14 @@ pub(super) struct Context<'a> {
     pub(super) domain_name: Option<Str<'a>>,
     #[serde(borrow, default)]
     pub(super) identity: Option<Identity<'a>>,
-    /// Read only when there, in the shape of the source that sent it.
-    #[serde(borrow, default)]
-    pub(super) authorizer: Option<&'a RawValue>,
+    /// Its JSON text, read only when there, in the shape of the source
+    /// that sent it.
+    #[serde(borrow, default, deserialize_with = "raw")]
+    pub(super) authorizer: Option<&'a str>,
 }
 
 /// HTTP API's `requestContext.http`.
-#[derive(Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct HttpDescription<'a> {
     #[serde(borrow, default)]
@@ -99,16 +104,22 @@ pub(super) struct HttpDescription<'a> {
 }
 
 /// REST's `requestContext.identity`.
-#[derive(Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct Identity<'a> {
     #[serde(borrow, default)]
     pub(super) source_ip: Option<Str<'a>>,
 }
 
+/// Any JSON value, as its text in the payload; `null` is none.
+fn raw<'de: 'a, 'a, D: Deserializer<'de>>(deserializer: D) -> Result<Option<&'a str>, D::Error> {
+    Ok(Option::<&'de RawValue>::deserialize(deserializer)?.map(RawValue::get))
+}
+
 /// A JSON string, borrowed from the payload unless it has escapes.
 ///
 /// (`Option<Cow<str>>` never borrows with serde's derive: hence this type.)
+#[derive(Debug)]
 pub(super) struct Str<'a>(pub(super) Cow<'a, str>);
 
 impl<'a> Str<'a> {
@@ -152,9 +163,9 @@ impl<'de> Visitor<'de> for StrVisitor {
 /// A header map as sent: each entry's name with its value (`headers`) or
 /// values (`multiValueHeaders`), nothing validated yet, and how many
 /// fields the map had in all.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub(super) struct Headers<'a> {
-    entries: Vec<(Str<'a>, Values<'a>)>,
+    pub(super) entries: Vec<(Str<'a>, Values<'a>)>,
     /// Every field the map carried, kept or not: one per string, one per
     /// element of a list, one per any other value but `null`.
     pub(super) fields: usize,
@@ -162,7 +173,8 @@ pub(super) struct Headers<'a> {
 
 /// The value of a header entry: one string, or a list of them (a list of
 /// one, the usual case, without a `Vec` of its own).
-enum Values<'a> {
+#[derive(Debug)]
+pub(super) enum Values<'a> {
     One(Str<'a>),
     ListOfOne(Str<'a>),
     List(Vec<Str<'a>>),
@@ -383,12 +395,14 @@ impl<'de> Visitor<'de> for ElementVisitor {
 
 /// A query parameter map as sent, in order: each key with its string or
 /// list of strings. Any other value fails the pass.
+#[derive(Debug)]
 pub(super) struct Query<'a> {
-    entries: Vec<(Str<'a>, QueryValue<'a>)>,
+    pub(super) entries: Vec<(Str<'a>, QueryValue<'a>)>,
 }
 
 /// A query parameter's value: one string, or a list of them.
-enum QueryValue<'a> {
+#[derive(Debug)]
+pub(super) enum QueryValue<'a> {
     One(Str<'a>),
     Many(Vec<Str<'a>>),
 }

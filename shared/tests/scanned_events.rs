@@ -1,14 +1,15 @@
-//! A large body is lifted out of its payload and read apart from the rest
-//! (`shared::event`'s `lift`); that must never change an answer. Every
-//! fixture event, with each body of the table written into it in several
-//! layouts, adapts to the same request (or the same refusal) both ways:
-//! lifted always (`adapt_with(.., 0)`) and never (`usize::MAX`).
+//! Events are read by a walk made for what AWS sends (`shared::event`'s
+//! `scan`), and by `serde_json`'s pass where the walk declines; that must
+//! never change an answer. Every fixture event, with each body of the table
+//! written into it in several layouts, adapts to the same request (or the
+//! same refusal) both ways: as `adapt` reads it (`Pass::Scan`) and by
+//! `serde_json`'s pass alone (`Pass::Serde`).
 
 use std::fs;
 use std::path::Path;
 
 use serde_json::{Value, json};
-use shared::event::adapt_with;
+use shared::event::{Pass, adapt_with};
 
 /// Bodies as JSON text (what goes after `"body":`), valid or not.
 const BODIES: &[&str] = &[
@@ -25,7 +26,7 @@ const BODIES: &[&str] = &[
     r#""\u12G4""#,
     "\"a raw\ncontrol character\"",
     "\"a raw\ttab\"",
-    // Not strings: nothing to lift.
+    // Not strings: the walk declines, `serde_json` refuses.
     "null",
     "42",
     r#"{"a":"b"}"#,
@@ -76,8 +77,9 @@ fn layouts(event: &Value, body: &str, base64: bool) -> Vec<String> {
         format!("{{{inner},\"body\":{body},\"body\":{body}}}"),
         format!("{{{inner},\"bo\\u0064y\":{body}}}"),
     ];
-    // And every layout large enough to be lifted in `adapt` itself.
-    let padding = format!(",\"x-padding\":\"{}\"}}", "p".repeat(5_000));
+    // And each with a large field the walk skips (checking it as JSON).
+    let skipped = r#"{"a":[1,-2.5e+3,true,null,"q\"\u00e9\ud800"],"b":{}},"#.repeat(200);
+    let padding = format!(",\"x-padding\":[{skipped}\"{}\"]}}", "p".repeat(5_000));
     let padded: Vec<String> = layouts
         .iter()
         .map(|l| format!("{}{padding}", &l[..l.len() - 1]))
@@ -87,7 +89,7 @@ fn layouts(event: &Value, body: &str, base64: bool) -> Vec<String> {
 }
 
 #[test]
-fn every_fixture_adapts_the_same_with_its_body_lifted_or_not() {
+fn every_fixture_adapts_the_same_scanned_or_read_by_serde_json() {
     let (mut compared, mut with_body) = (0, 0);
     for (name, event) in fixtures() {
         let bodies = BODIES
@@ -96,14 +98,14 @@ fn every_fixture_adapts_the_same_with_its_body_lifted_or_not() {
             .chain(BASE64_BODIES.iter().map(|b| (*b, true)));
         for (body, base64) in bodies {
             for payload in layouts(&event, body, base64) {
-                let lifted = adapt_with(&payload, "invocation-1", None, 0);
-                let read_whole = adapt_with(&payload, "invocation-1", None, usize::MAX);
+                let scanned = adapt_with(&payload, "invocation-1", None, Pass::Scan);
+                let serde = adapt_with(&payload, "invocation-1", None, Pass::Serde);
                 assert_eq!(
-                    format!("{lifted:?}"),
-                    format!("{read_whole:?}"),
+                    format!("{scanned:?}"),
+                    format!("{serde:?}"),
                     "{name}, body {body}: {payload}"
                 );
-                if let Ok((_, Ok(request))) = &read_whole {
+                if let Ok((_, Ok(request))) = &serde {
                     with_body += usize::from(!request.body.is_empty());
                 }
                 compared += 1;
@@ -116,7 +118,7 @@ fn every_fixture_adapts_the_same_with_its_body_lifted_or_not() {
 }
 
 #[test]
-fn a_lifted_body_is_the_text_the_client_sent() {
+fn a_scanned_body_is_the_text_the_client_sent() {
     let event: Value =
         serde_json::from_str(include_str!("fixtures/rest-v1-aws-example.json")).expect("JSON");
     let text: String = (0..2_000)
@@ -125,7 +127,7 @@ fn a_lifted_body_is_the_text_the_client_sent() {
     let body = serde_json::to_string(&text).expect("serialises");
     let mut read = 0;
     for payload in layouts(&event, &body, false) {
-        let Ok((_, Ok(request))) = adapt_with(&payload, "invocation-1", None, 0) else {
+        let Ok((_, Ok(request))) = adapt_with(&payload, "invocation-1", None, Pass::Scan) else {
             // The repeated key is refused, both ways (checked above).
             continue;
         };
