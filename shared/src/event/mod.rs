@@ -17,6 +17,8 @@
 //!   [`crate::Request`].
 //! - `probe`: [`detect`] the source from the discriminating fields alone
 //!   (what `adapt` asks when it cannot read a payload).
+//! - `text`: JSON string literals a word at a time, read (`scan`) and
+//!   written (`reply`) byte for byte as `serde_json` does.
 //! - `decode`: the stage or base path in front of a path, percent-encoding,
 //!   query strings, base64 bodies.
 //! - `authorizer`: the caller API Gateway verified, from
@@ -68,6 +70,7 @@ mod parse;
 mod probe;
 mod reply;
 mod scan;
+mod text;
 mod wire;
 
 pub use parse::{Pass, adapt, adapt_with};
