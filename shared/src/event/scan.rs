@@ -419,15 +419,24 @@ impl<'a> Reader<'a> {
                     Values::One(Str(reader.string()?))
                 }
                 b'[' => {
-                    let mut list = reader.strings()?;
-                    headers.fields += list.len();
-                    match list.pop() {
-                        Some(one) if list.is_empty() => Values::ListOfOne(one),
-                        Some(last) => {
-                            list.push(last);
-                            Values::List(list)
+                    // A list of one, the usual entry, without a `Vec`.
+                    let (mut first, mut more) = (None, Vec::new());
+                    reader.array(|reader| {
+                        let value = Str(reader.string()?);
+                        headers.fields += 1;
+                        match first {
+                            None => first = Some(value),
+                            Some(_) => more.push(value),
                         }
-                        None => Values::List(list),
+                        Some(())
+                    })?;
+                    match first {
+                        None => Values::List(more),
+                        Some(one) if more.is_empty() => Values::ListOfOne(one),
+                        Some(one) => {
+                            more.insert(0, one);
+                            Values::List(more)
+                        }
                     }
                 }
                 _ => return reader.word(b"null"),
