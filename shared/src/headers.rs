@@ -22,7 +22,9 @@ pub struct RequestHeaders {
     /// (`HeaderMap::insert`), the others add a value (`append`).
     fields: Vec<Field>,
     /// Built on first use; from then on the only truth ([`Self::map_mut`]).
-    map: OnceLock<HeaderMap>,
+    /// Boxed: a request moves from the event to its handler several times,
+    /// and seldom builds the map.
+    map: OnceLock<Box<HeaderMap>>,
 }
 
 #[derive(Clone, Copy)]
@@ -107,7 +109,7 @@ impl RequestHeaders {
     pub fn is_empty(&self) -> bool {
         self.map
             .get()
-            .map_or(self.fields.is_empty(), HeaderMap::is_empty)
+            .map_or(self.fields.is_empty(), |map| map.is_empty())
     }
 
     /// The first value of `name` (ASCII case ignored), if it is visible
@@ -131,24 +133,27 @@ impl RequestHeaders {
 
     /// The headers as an `http::HeaderMap`, built on the first call.
     pub fn map(&self) -> &HeaderMap {
-        self.map.get_or_init(|| {
-            let mut map = HeaderMap::with_capacity(self.fields.len());
-            for field in &self.fields {
-                // Checked on the way in: neither fails.
-                let (Ok(name), Ok(value)) = (
-                    HeaderName::from_bytes(self.name_of(field).as_bytes()),
-                    HeaderValue::from_str(self.value_of(field)),
-                ) else {
-                    continue;
-                };
-                if field.replaces {
-                    map.insert(name, value);
-                } else {
-                    map.append(name, value);
-                }
+        self.map.get_or_init(|| Box::new(self.build()))
+    }
+
+    /// The map the fields make.
+    fn build(&self) -> HeaderMap {
+        let mut map = HeaderMap::with_capacity(self.fields.len());
+        for field in &self.fields {
+            // Checked on the way in: neither fails.
+            let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(self.name_of(field).as_bytes()),
+                HeaderValue::from_str(self.value_of(field)),
+            ) else {
+                continue;
+            };
+            if field.replaces {
+                map.insert(name, value);
+            } else {
+                map.append(name, value);
             }
-            map
-        })
+        }
+        map
     }
 
     /// The map, to change: built first if need be, and what every later
@@ -164,7 +169,7 @@ impl RequestHeaders {
 impl From<HeaderMap> for RequestHeaders {
     fn from(map: HeaderMap) -> Self {
         Self {
-            map: OnceLock::from(map),
+            map: OnceLock::from(Box::new(map)),
             ..Self::default()
         }
     }
