@@ -165,6 +165,31 @@ fn event_cases() -> Vec<Case> {
             malformed,
             r#"{"version":"2.0","rawPath":"/api/v1/users","requestContext":"x"}"#,
         ),
+        // Found by the `event` fuzz target: a derived struct reads an
+        // array by position, so `["x"]` was an ALB context (its `elb` the
+        // "x") while the probe saw no HTTP event, and `[null, null, "GET"]`
+        // a REST one with a method. Contexts are objects or nothing.
+        raw(
+            "a requestContext that is an array",
+            unsupported,
+            r#"{"requestContext":["requestContexto"]}"#,
+        ),
+        raw(
+            "a REST requestContext that is an array, its method in place",
+            malformed,
+            r#"{"httpMethod":"GET","path":"/api/v1/users","requestContext":[null,null,"GET"]}"#,
+        ),
+        raw(
+            "a v2 requestContext.http that is an array",
+            malformed,
+            r#"{"version":"2.0","rawPath":"/api/v1/users","requestContext":{"http":["GET"]}}"#,
+        ),
+        raw(
+            "a REST requestContext.identity that is an array",
+            malformed,
+            r#"{"httpMethod":"GET","path":"/api/v1/users","requestContext":{"httpMethod":"GET",
+                "identity":["1.2.3.4"]}}"#,
+        ),
         raw(
             "a v2 event whose isBase64Encoded is a string",
             malformed,

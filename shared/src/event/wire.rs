@@ -15,7 +15,9 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::marker::PhantomData;
 
+use serde::de::value::MapAccessDeserializer;
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
@@ -62,7 +64,7 @@ pub(super) struct Event<'a> {
     pub(super) scanned_body: Option<Vec<u8>>,
     #[serde(default)]
     pub(super) is_base64_encoded: Option<bool>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "object")]
     pub(super) request_context: Option<Context<'a>>,
 }
 
@@ -73,7 +75,7 @@ pub(super) struct Event<'a> {
 pub(super) struct Context<'a> {
     #[serde(default)]
     pub(super) elb: Option<IgnoredAny>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "object")]
     pub(super) http: Option<HttpDescription<'a>>,
     #[serde(borrow, default)]
     pub(super) http_method: Option<Str<'a>>,
@@ -83,7 +85,7 @@ pub(super) struct Context<'a> {
     pub(super) request_id: Option<Str<'a>>,
     #[serde(borrow, default)]
     pub(super) domain_name: Option<Str<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "object")]
     pub(super) identity: Option<Identity<'a>>,
     /// Its JSON text, read only when there, in the shape of the source
     /// that sent it.
@@ -109,6 +111,35 @@ pub(super) struct HttpDescription<'a> {
 pub(super) struct Identity<'a> {
     #[serde(borrow, default)]
     pub(super) source_ip: Option<Str<'a>>,
+}
+
+/// A struct read from a JSON object only; `null` is none. (A derived
+/// struct also reads an array, by position: `"requestContext": ["x"]`
+/// would be an ALB event's context, its `elb` the `"x"`.)
+fn object<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct ObjectVisitor<T>(PhantomData<T>);
+
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+        type Value = Option<T>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object")
+        }
+
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            T::deserialize(MapAccessDeserializer::new(map)).map(Some)
+        }
+    }
+
+    deserializer.deserialize_any(ObjectVisitor(PhantomData))
 }
 
 /// Any JSON value, as its text in the payload; `null` is none.
