@@ -159,8 +159,13 @@ fn unreadable_authorizer(error: serde_json::Error) -> ApiError {
 /// `headers` that it does not have; and whether the first gave any.
 fn merged_headers(event: &Event<'_>) -> (RequestHeaders, bool) {
     let (multi, single) = (&event.multi_value_headers, &event.headers);
-    let ((multi_fields, multi_bytes), (fields, bytes)) = (multi.size(), single.size());
-    let mut headers = RequestHeaders::with_capacity(multi_fields + fields, multi_bytes + bytes);
+    // `headers` repeats the names of `multiValueHeaders` (API Gateway
+    // derives one from the other): room for it only when that one is empty.
+    let (fields, bytes) = match multi.entries.is_empty() {
+        true => single.size(),
+        false => multi.size(),
+    };
+    let mut headers = RequestHeaders::with_capacity(fields, bytes);
     multi.build_into(&mut headers, false);
     let from_multi = !headers.is_empty();
     single.build_into(&mut headers, true);

@@ -161,6 +161,16 @@ impl<'a> Str<'a> {
     pub(super) fn into_string(self) -> String {
         self.0.into_owned()
     }
+
+    /// Whether `http` takes it as a header value ([`valid_value`]). A
+    /// string borrowed from the payload had no escape, and JSON holds no
+    /// control character as it is: only DEL can be in it.
+    fn is_header_value(&self) -> bool {
+        match &self.0 {
+            Cow::Borrowed(text) => !text.as_bytes().contains(&0x7f),
+            Cow::Owned(text) => valid_value(text),
+        }
+    }
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
@@ -259,7 +269,7 @@ impl Headers<'_> {
                 (list, true) => (&list.as_slice()[..list.as_slice().len().min(1)], true),
                 (list, false) => (list.as_slice(), false),
             };
-            if values.iter().all(|v| valid_value(v.as_str())) {
+            if values.iter().all(Str::is_header_value) {
                 for value in values {
                     into.push(name, value.as_str(), replaces);
                 }
