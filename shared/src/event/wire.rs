@@ -565,7 +565,7 @@ mod tests {
     #[test]
     fn header_maps_keep_what_http_accepts_and_count_everything() {
         // (map as sent, fields counted, headers kept)
-        let cases: [(&str, usize, Pairs); 9] = [
+        let cases: [(&str, usize, Pairs); 13] = [
             (
                 r#"{"Host":"a","X-Y":"b"}"#,
                 2,
@@ -573,6 +573,16 @@ mod tests {
             ),
             (r#"{"":"empty name","ok":"1"}"#, 2, &[("ok", "1")]),
             (r#"{"x":"a\u0000b","ok":"1"}"#, 2, &[("ok", "1")]),
+            // DEL as it is (a borrowed value) and escaped; a tab, only
+            // ever escaped in JSON, is a value's one control character.
+            ("{\"x\":\"a\u{7f}b\",\"ok\":\"1\"}", 2, &[("ok", "1")]),
+            (r#"{"x":"a\u007fb","ok":"1"}"#, 2, &[("ok", "1")]),
+            (r#"{"x":"a\tb"}"#, 1, &[("x", "a\tb")]),
+            (
+                r#"{"x y":"1","x(":"2","é":"3","ok":"4"}"#,
+                4,
+                &[("ok", "4")],
+            ),
             (r#"{"x":["1","2"],"y":[]}"#, 2, &[("x", "1"), ("x", "2")]),
             (r#"{"x":["1",2],"y":["3"]}"#, 3, &[("y", "3")]),
             (r#"{"x":{"a":1},"y":5,"z":true,"n":null}"#, 3, &[]),
