@@ -238,9 +238,7 @@ impl<'a> Reader<'a> {
     /// Past the object here, whose keys are only checked (as `serde_json`
     /// skips them), not read.
     fn skip_object(&mut self, depth: usize) -> Option<()> {
-        self.at += 1;
-        if self.peek()? == b'}' {
-            self.at += 1;
+        if self.open(b'{', b'}')? {
             return Some(());
         }
         loop {
@@ -250,13 +248,8 @@ impl<'a> Reader<'a> {
             self.literal()?;
             self.eat(b':')?;
             self.skip(depth)?;
-            match self.peek()? {
-                b',' => self.at += 1,
-                b'}' => {
-                    self.at += 1;
-                    return Some(());
-                }
-                _ => return None,
+            if !self.next(b'}')? {
+                return Some(());
             }
         }
     }
@@ -267,9 +260,7 @@ impl<'a> Reader<'a> {
         &mut self,
         mut member: impl FnMut(&mut Self, Cow<'a, str>) -> Option<()>,
     ) -> Option<()> {
-        self.eat(b'{')?;
-        if self.peek()? == b'}' {
-            self.at += 1;
+        if self.open(b'{', b'}')? {
             return Some(());
         }
         loop {
@@ -277,35 +268,45 @@ impl<'a> Reader<'a> {
             self.eat(b':')?;
             self.peek()?;
             member(self, key)?;
-            match self.peek()? {
-                b',' => self.at += 1,
-                b'}' => {
-                    self.at += 1;
-                    return Some(());
-                }
-                _ => return None,
+            if !self.next(b'}')? {
+                return Some(());
             }
         }
     }
 
     /// Each element of the array here: `element` reads it.
     fn array(&mut self, mut element: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
-        self.eat(b'[')?;
-        if self.peek()? == b']' {
-            self.at += 1;
+        if self.open(b'[', b']')? {
             return Some(());
         }
         loop {
             element(self)?;
-            match self.peek()? {
-                b',' => self.at += 1,
-                b']' => {
-                    self.at += 1;
-                    return Some(());
-                }
-                _ => return None,
+            if !self.next(b']')? {
+                return Some(());
             }
         }
+    }
+
+    /// Past the `open` of a container here; whether it is empty (then
+    /// past its `close` too).
+    fn open(&mut self, open: u8, close: u8) -> Option<bool> {
+        self.eat(open)?;
+        let empty = self.peek()? == close;
+        if empty {
+            self.at += 1;
+        }
+        Some(empty)
+    }
+
+    /// After a member or an element: past a `,` (another follows: `true`)
+    /// or the container's `close` (`false`); anything else declines.
+    fn next(&mut self, close: u8) -> Option<bool> {
+        let byte = self.peek()?;
+        if byte != b',' && byte != close {
+            return None;
+        }
+        self.at += 1;
+        Some(byte == b',')
     }
 
     /// The object here, if it is one (`null` is none; anything else

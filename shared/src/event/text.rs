@@ -59,6 +59,24 @@ fn control(word: u64) -> u64 {
     word.wrapping_sub(ONES * 0x20) & !word & HIGH
 }
 
+/// The plain bytes of the word at `at` of `text`, appended to `out`: all
+/// eight go in, and those from the first that needs an escape on come off
+/// again. How many stayed (8: the whole word was plain); `None` when fewer
+/// than eight bytes are left.
+#[inline]
+fn plain_word(out: &mut Vec<u8>, text: &[u8], at: usize) -> Option<usize> {
+    let mut word = [0; 8];
+    word.copy_from_slice(text.get(at..at + 8)?);
+    out.extend_from_slice(&word);
+    let found = special(u64::from_le_bytes(word));
+    if found == 0 {
+        return Some(8);
+    }
+    let run = found.trailing_zeros() as usize / 8;
+    out.truncate(out.len() - (8 - run));
+    Some(run)
+}
+
 /// The text of the string literal whose opening quote is at `at`,
 /// unescaped, and where the literal ends; `None` where `serde_json` would
 /// refuse it as a Rust `String`.
@@ -70,20 +88,12 @@ pub(super) fn unescape(bytes: &[u8], at: usize) -> Option<(Vec<u8>, usize)> {
     loop {
         // Plain bytes a word at a time, and `\"`, the usual escape in a
         // JSON body, without leaving the loop.
-        while let Some(slice) = text.get(i..i + 8) {
-            let mut chunk = [0; 8];
-            chunk.copy_from_slice(slice);
-            let found = special(u64::from_le_bytes(chunk));
-            // All eight bytes go in; those from the first special one on
-            // come off again (`out` has room for all of `text`).
-            out.extend_from_slice(&chunk);
-            if found == 0 {
-                i += 8;
+        // (`out` has room for all of `text`.)
+        while let Some(run) = plain_word(&mut out, text, i) {
+            i += run;
+            if run == 8 {
                 continue;
             }
-            let run = found.trailing_zeros() as usize / 8;
-            out.truncate(out.len() - (8 - run));
-            i += run;
             if text.get(i..i + 2) != Some(br#"\""#) {
                 break;
             }
@@ -264,25 +274,16 @@ fn escape_dense(out: &mut Vec<u8>, piece: &[u8]) {
     out.truncate(start + written);
 }
 
-/// `piece` escaped eight plain bytes at a time: all eight go in, and
-/// those from the first that needs an escape on come off again.
+/// `piece` escaped eight plain bytes at a time ([`plain_word`]).
 fn escape_sparse(out: &mut Vec<u8>, piece: &[u8]) {
     let mut at = 0;
     loop {
-        while let Some(slice) = piece.get(at..at + 8) {
-            let mut word = [0; 8];
-            word.copy_from_slice(slice);
-            out.extend_from_slice(&word);
-            let found = special(u64::from_le_bytes(word));
-            if found == 0 {
-                at += 8;
-                continue;
-            }
-            let run = found.trailing_zeros() as usize / 8;
-            out.truncate(out.len() - (8 - run));
+        while let Some(run) = plain_word(out, piece, at) {
             at += run;
-            escape(out, piece[at]);
-            at += 1;
+            if run < 8 {
+                escape(out, piece[at]);
+                at += 1;
+            }
         }
         // The last bytes, up to the next that needs an escape.
         let run = plain_run(&piece[at..], special);
