@@ -134,19 +134,9 @@ fn owned(field: Option<Str<'_>>) -> Option<String> {
     field.map(Str::into_string)
 }
 
-/// The body, as scanned or sent, base64-decoded when flagged.
-fn body(
-    scanned: Option<Vec<u8>>,
-    sent: Option<Str<'_>>,
-    is_base64: Option<bool>,
-) -> Result<Vec<u8>, ApiError> {
-    let text = match (scanned, sent) {
-        (Some(scanned), _) => Some(Cow::Owned(scanned)),
-        (None, Some(Str(Cow::Borrowed(sent)))) => Some(Cow::Borrowed(sent.as_bytes())),
-        (None, Some(Str(Cow::Owned(sent)))) => Some(Cow::Owned(sent.into_bytes())),
-        (None, None) => None,
-    };
-    decode_body(text, is_base64.unwrap_or(false))
+/// The body as sent, base64-decoded when flagged.
+fn body(sent: Option<Cow<'_, [u8]>>, is_base64: Option<bool>) -> Result<Vec<u8>, ApiError> {
+    decode_body(sent, is_base64.unwrap_or(false))
 }
 
 /// Logs why a present authorizer context could not be read; a 400.
@@ -213,7 +203,7 @@ fn from_rest_v1(mut event: Event<'_>, base_path: Option<&BasePath>) -> Result<Re
         query,
         params: Vec::new(),
         principal: authorizer::rest(context.authorizer).map_err(unreadable_authorizer)?,
-        body: body(event.scanned_body, event.body, event.is_base64_encoded)?,
+        body: body(event.body, event.is_base64_encoded)?,
         request_id: owned(context.request_id).unwrap_or_default(),
         stage,
         source_ip: context.identity.and_then(|i| owned(i.source_ip)),
@@ -282,7 +272,7 @@ fn from_http_v2(mut event: Event<'_>, base_path: Option<&BasePath>) -> Result<Re
         headers,
         query,
         params: Vec::new(),
-        body: body(event.scanned_body, event.body, event.is_base64_encoded)?,
+        body: body(event.body, event.is_base64_encoded)?,
         request_id: owned(context.request_id).unwrap_or_default(),
         stage,
         source_ip: owned(http.source_ip),
@@ -320,11 +310,7 @@ fn alb_request(event: &mut Event<'_>, headers: RequestHeaders) -> Result<Request
         headers,
         query,
         params: Vec::new(),
-        body: body(
-            event.scanned_body.take(),
-            event.body.take(),
-            event.is_base64_encoded,
-        )?,
+        body: body(event.body.take(), event.is_base64_encoded)?,
         request_id: String::new(),
         stage: None,
         source_ip,

@@ -57,11 +57,9 @@ pub(super) struct Event<'a> {
     pub(super) multi_value_query_string_parameters: Option<Query<'a>>,
     #[serde(borrow, default)]
     pub(super) cookies: Option<Vec<Str<'a>>>,
-    #[serde(borrow, default)]
-    pub(super) body: Option<Str<'a>>,
-    /// The body `scan` read, unescaped (`body` is then none).
-    #[serde(skip)]
-    pub(super) scanned_body: Option<Vec<u8>>,
+    /// Unescaped (still base64 when `isBase64Encoded` says so).
+    #[serde(borrow, default, deserialize_with = "bytes")]
+    pub(super) body: Option<Cow<'a, [u8]>>,
     #[serde(default)]
     pub(super) is_base64_encoded: Option<bool>,
     #[serde(borrow, default, deserialize_with = "object")]
@@ -140,6 +138,19 @@ where
     }
 
     deserializer.deserialize_any(ObjectVisitor(PhantomData))
+}
+
+/// A string's bytes, borrowed from the payload unless it has escapes;
+/// `null` is none.
+fn bytes<'de: 'a, 'a, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Cow<'a, [u8]>>, D::Error> {
+    Ok(
+        Option::<Str<'a>>::deserialize(deserializer)?.map(|text| match text.0 {
+            Cow::Borrowed(text) => Cow::Borrowed(text.as_bytes()),
+            Cow::Owned(text) => Cow::Owned(text.into_bytes()),
+        }),
+    )
 }
 
 /// Any JSON value, as its text in the payload; `null` is none.
@@ -635,7 +646,7 @@ mod tests {
             event.path.map(|p| p.0),
             Some(Cow::Borrowed("/plain"))
         ));
-        assert!(matches!(event.body.map(|b| b.0), Some(Cow::Owned(b)) if b == "a\"b"));
+        assert!(matches!(event.body, Some(Cow::Owned(b)) if b == b"a\"b"));
     }
 
     #[test]
