@@ -428,6 +428,7 @@ def markdown(results):
             "column is `serde_json::from_str` of the event into the `aws_lambda_events` type, the first step "
             "of both Rust peers. `POST /echo` checks the body is JSON and answers it as sent in both Rust "
             "peers (`Box<RawValue>`); FastAPI's takes it as a `dict`, as the article's handlers do.", ""]
+    out += stages_section(results)
     out += ["## Scaling", "", "Per-request cost (in-process, best batch) as routes and body size grow; "
             "the request matches the last-registered route.", ""]
     rows = []
@@ -468,6 +469,35 @@ def markdown(results):
         for p in PEERS
     ]), ""]
     return "\n".join(out)
+
+
+# Ours' stages, in order, as bench-inproc names them, and their headings.
+STAGES = {"read": "reading the event", "adapt": "building the `Request`", "handle": "routing, handler, CORS",
+          "reply": "writing the response", "rest": "the rest of `App::invoke`"}
+
+
+def stages_section(results):
+    """Where ours spends its time, stage by stage, beside the floor; none
+    when the run has no stage timings."""
+    rows = [r for r in results["inproc"] if "stages" in r and "floor" in r]
+    if not rows:
+        return []
+    table_rows = []
+    for r in rows:
+        floor, ours, stages = r["floor"]["min_ns"], r["ours"]["min_ns"], r["stages"]
+        past_event = ours - stages["read"]
+        table_rows.append((f"`{r['name']}`", fmt_ns(floor), *(fmt_ns(stages[s]) for s in STAGES), fmt_ns(ours),
+                           fmt_x(ratio(stages["read"], floor)), fmt_x(ratio(past_event, floor))))
+    return ["## In-process: where ours spends its time", "",
+            "Ours cut short after each stage, timed in the same rounds as the table above (`bench-inproc "
+            "--peers stages`): a stage is one prefix's best batch less the one before, so a small stage "
+            "carries the noise of two batches and can read below zero. *Reading* is the walk over the "
+            "payload (`scan`); *building* maps it onto a `Request` (headers checked, REST's two maps merged); "
+            "*routing, handler, CORS* is `App::handle`; *writing* is `LambdaResponse::new` and the "
+            "serialisation the runtime does; *the rest* is what `App::invoke` adds (the log line's record, "
+            "moves, drops).", "",
+            table(["case", "floor", *STAGES.values(), "ours", "reading ÷ floor", "past the event ÷ floor"],
+                  table_rows), ""]
 
 
 # --- chart --------------------------------------------------------------------

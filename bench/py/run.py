@@ -32,6 +32,9 @@ sys.path.insert(0, str(HERE))
 import report  # noqa: E402
 
 PEERS = ("ours", "axum", "mangum")
+# bench-inproc's peers: the Rust peers, the floor, the typed parse, and ours
+# cut short after each stage (a case's `stages` come from these and ours).
+INPROC_PEERS = "ours,axum,floor,event_parse,read,adapt,handle,reply"
 
 FULL = {
     "cold_trials": 15,
@@ -649,9 +652,10 @@ def main():
         "--warmup", str(plan["inproc_warmup"]),
         "--rounds", str(plan["inproc_rounds"]),
     ]
-    step(f"in-process, ours, lambda_http + axum, the floor (and the typed event parse alone): {len(cases)} cases")
+    step(f"in-process, ours, lambda_http + axum, the floor, the typed event parse alone and ours stage by stage: "
+         f"{len(cases)} cases")
     rust = subprocess.run(
-        [str(release / "bench-inproc"), "--cases", str(cases_file), *timing],
+        [str(release / "bench-inproc"), "--cases", str(cases_file), "--peers", INPROC_PEERS, *timing],
         env={**os.environ, "AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH": "1"},
         stdout=subprocess.PIPE, text=True, check=True, timeout=900,
     )
@@ -666,7 +670,7 @@ def main():
         by_name[row["name"]]["mangum"] = row["mangum"]
     results["inproc"] = [
         {"name": case["name"], "desc": case["desc"], "body_bytes": case["body_bytes"],
-         **{p: by_name[case["name"]][p] for p in (*PEERS, "floor", "event_parse")}}
+         **{p: by_name[case["name"]][p] for p in (*PEERS, "floor", "event_parse", "stages")}}
         for case in cases
     ]
 

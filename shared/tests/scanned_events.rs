@@ -9,7 +9,7 @@ use std::fs;
 use std::path::Path;
 
 use serde_json::{Value, json};
-use shared::event::{Pass, adapt_with};
+use shared::event::{Pass, adapt_with, read};
 
 /// Bodies as JSON text (what goes after `"body":`), valid or not.
 const BODIES: &[&str] = &[
@@ -90,7 +90,7 @@ fn layouts(event: &Value, body: &str, base64: bool) -> Vec<String> {
 
 #[test]
 fn every_fixture_adapts_the_same_scanned_or_read_by_serde_json() {
-    let (mut compared, mut with_body) = (0, 0);
+    let (mut compared, mut with_body, mut reading) = (0, 0, 0);
     for (name, event) in fixtures() {
         let bodies = BODIES
             .iter()
@@ -108,6 +108,10 @@ fn every_fixture_adapts_the_same_scanned_or_read_by_serde_json() {
                 if let Ok((_, Ok(request))) = &serde {
                     with_body += usize::from(!request.body.is_empty());
                 }
+                // The reading stage alone, as the benchmark times it.
+                let reads = read(&payload, Pass::Scan);
+                assert_eq!(reads, read(&payload, Pass::Serde), "{name}: {payload}");
+                reading += usize::from(reads);
                 compared += 1;
             }
         }
@@ -115,6 +119,8 @@ fn every_fixture_adapts_the_same_scanned_or_read_by_serde_json() {
     // Most of them are requests, not refusals, so bodies were compared.
     assert!(compared > 3_000, "{compared}");
     assert!(with_body > 500, "{with_body} requests with a body");
+    // The rest repeat `body` or hold one serde_json refuses.
+    assert!(reading > 1_000, "{reading} of {compared} read");
 }
 
 #[test]

@@ -73,7 +73,7 @@ mod scan;
 mod text;
 mod wire;
 
-pub use parse::{Pass, adapt, adapt_with};
+pub use parse::{Pass, adapt, adapt_with, read};
 pub use probe::detect;
 pub use reply::LambdaResponse;
 pub use wire::MAX_HEADER_FIELDS;

@@ -110,6 +110,18 @@ pub fn adapt_with(
     Ok((source, request))
 }
 
+/// Reads `payload` into the event model as `pass` says, and drops it:
+/// whether it read. The first stage of [`adapt_with`] alone, for the
+/// benchmark's stage timing (`bench-inproc --stages`).
+#[doc(hidden)]
+pub fn read(payload: &str, pass: Pass) -> bool {
+    let scanned = match pass {
+        Pass::Scan => scan(payload),
+        Pass::Serde => None,
+    };
+    scanned.is_some() || serde_json::from_str::<Event<'_>>(payload).is_ok()
+}
+
 /// What tells the sources apart, as [`detect`] reads it.
 fn shape_of(event: &Event<'_>) -> Shape {
     let context = event.request_context.as_ref();

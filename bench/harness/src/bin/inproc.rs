@@ -27,10 +27,11 @@ use axum_peer::lambda_http::{Adapter, Context, LambdaEvent, Service as _};
 use bench_harness::args::{Args, fail};
 use bench_harness::{floor, ours, stats};
 use serde_json::{Value, json};
-use shared::App;
+use shared::event::Pass;
+use shared::{App, LambdaResponse};
 
 const USAGE: &str = "\
-Usage: bench-inproc --cases FILE [--peers ours,axum,floor,event_parse] [--seconds S] [--warmup S] [--rounds N]
+Usage: bench-inproc --cases FILE [--peers ours,axum,floor,event_parse|stages] [--seconds S] [--warmup S] [--rounds N]
 
 Times each case of FILE (written by bench/py/run.py: a JSON list of
 {name, app, event, status, body}) for each peer; prints JSON to stdout.
@@ -38,6 +39,10 @@ Times each case of FILE (written by bench/py/run.py: a JSON list of
 serde_json pass over the event into a borrowed struct of the fields a
 request needs (the least any layer can do), `event_parse` the typed parse
 of the event (aws_lambda_events), which both Rust peers do first.
+`--peers stages` times where ours spends its time instead: the floor,
+ours cut short after each stage (`read`, `adapt`, `handle`, `reply`) and
+ours in full, in the same rounds; each case's row then has `stages`, a
+stage's nanoseconds being one prefix's best batch less the one before.
   --seconds S   measured time per case and peer (default 1.0)
   --warmup S    warm-up time per case and peer (default 0.3)
   --rounds N    timed batches per case and peer (default 15)
@@ -105,6 +110,90 @@ impl Target for EventParse {
             black_box(event);
         }
         String::new()
+    }
+}
+
+/// Not a peer: ours cut short after a stage (`--stages`). Each prefix
+/// does what `App::invoke` does up to its stage, so one stage's cost is
+/// the difference between two prefixes timed in the same rounds.
+struct Prefix {
+    app: App<()>,
+    upto: Stage,
+}
+
+/// The stages of one invocation, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Stage {
+    /// The payload read into the event model (`scan`), then dropped.
+    Read,
+    /// Read and mapped onto a `Request` (`event::adapt`).
+    Adapt,
+    /// And answered: routing, the handler, CORS (`App::handle`).
+    Handle,
+    /// And written in the source's shape, then serialised as the runtime
+    /// does (`LambdaResponse::new`, `serde_json::to_string`).
+    Reply,
+}
+
+impl Stage {
+    /// Each stage, its peer name and what the stage table calls it.
+    const ALL: [(Self, &'static str, &'static str); 4] = [
+        (Self::Read, "read", "reading the event"),
+        (Self::Adapt, "adapt", "building the Request"),
+        (Self::Handle, "handle", "routing, handler, CORS"),
+        (Self::Reply, "reply", "writing the response"),
+    ];
+}
+
+impl Stage {
+    /// This stage's peer name.
+    fn peer(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(stage, _, _)| *stage == self)
+            .map_or("", |&(_, peer, _)| peer)
+    }
+}
+
+/// `--peers stages`: the floor, each prefix, and ours in full.
+const STAGES: &str = "floor,read,adapt,handle,reply,ours";
+
+/// Each stage's nanoseconds (best batches): a prefix less the one before,
+/// and what `App::invoke` adds past the last (`rest`: the log line's
+/// record, moves, drops). `None` unless every prefix and ours were timed.
+fn stage_costs(row: &Value) -> Option<Value> {
+    let best = |peer: &str| row.get(peer)?["min_ns"].as_f64();
+    let mut costs = serde_json::Map::new();
+    let mut before = 0.0;
+    for (_, peer, _) in Stage::ALL {
+        let upto = best(peer)?;
+        costs.insert(peer.to_owned(), json!(upto - before));
+        before = upto;
+    }
+    costs.insert("rest".to_owned(), json!(best(Ours::NAME)? - before));
+    Some(Value::Object(costs))
+}
+
+impl Prefix {
+    async fn call(&mut self, payload: &str) -> String {
+        if self.upto == Stage::Read {
+            assert!(shared::event::read(payload, Pass::Scan), "an HTTP event");
+            return String::new();
+        }
+        let (source, request) =
+            shared::event::adapt(payload, "bench-request", None).expect("an HTTP event");
+        let request = request.expect("a readable HTTP event");
+        if self.upto == Stage::Adapt {
+            black_box(request);
+            return String::new();
+        }
+        let response = self.app.handle(request).await;
+        if self.upto == Stage::Handle {
+            black_box(response);
+            return String::new();
+        }
+        let response = LambdaResponse::new(response, source);
+        serde_json::to_string(&response).expect("a serialisable response")
     }
 }
 
@@ -196,6 +285,7 @@ enum Peer {
     Axum(Box<Axum>),
     Floor(Floor),
     EventParse(EventParse),
+    Prefix(Box<Prefix>),
 }
 
 impl Peer {
@@ -205,7 +295,13 @@ impl Peer {
             "axum" => Self::Axum(Box::new(Axum(axum_app(&case.app)))),
             "floor" => Self::Floor(Floor),
             "event_parse" => Self::EventParse(EventParse),
-            other => fail(USAGE, &format!("unknown peer `{other}`")),
+            other => match Stage::ALL.iter().find(|(_, peer, _)| *peer == other) {
+                Some(&(upto, _, _)) => Self::Prefix(Box::new(Prefix {
+                    app: ours_app(&case.app),
+                    upto,
+                })),
+                None => fail(USAGE, &format!("unknown peer `{other}`")),
+            },
         }
     }
 
@@ -215,6 +311,7 @@ impl Peer {
             Self::Axum(_) => Axum::NAME,
             Self::Floor(_) => Floor::NAME,
             Self::EventParse(_) => EventParse::NAME,
+            Self::Prefix(prefix) => prefix.upto.peer(),
         }
     }
 
@@ -224,6 +321,16 @@ impl Peer {
             Self::Axum(target) => target.call(payload).await,
             Self::Floor(target) => target.call(payload).await,
             Self::EventParse(target) => target.call(payload).await,
+            Self::Prefix(target) => target.call(payload).await,
+        }
+    }
+
+    /// Whether the peer answers in full (and its answer is checked).
+    fn answers(&self) -> bool {
+        match self {
+            Self::Ours(_) | Self::Axum(_) => true,
+            Self::Floor(_) | Self::EventParse(_) => false,
+            Self::Prefix(prefix) => prefix.upto == Stage::Reply,
         }
     }
 
@@ -253,8 +360,8 @@ impl Plan {
         let mut batches = Vec::with_capacity(peers.len());
         for peer in peers.iter_mut() {
             let answer = peer.call(&case.payload).await;
-            // The floor and the typed parse answer nothing.
-            if !matches!(peer, Peer::Floor(_) | Peer::EventParse(_)) {
+            // The floor, the typed parse and the shorter prefixes answer nothing.
+            if peer.answers() {
                 case.check(peer.name(), &answer);
             }
             let warmup = Duration::from_secs_f64(self.warmup);
@@ -294,11 +401,13 @@ impl Plan {
 fn main() {
     let args = Args::parse(std::env::args().skip(1), USAGE);
     let cases_path = args.required("cases", USAGE);
-    let names: Vec<&str> = args
-        .get("peers")
-        .unwrap_or("ours,axum,floor,event_parse")
-        .split(',')
-        .collect();
+    let names: Vec<&str> = match args.get("peers") {
+        Some("stages") => STAGES,
+        Some(peers) => peers,
+        None => "ours,axum,floor,event_parse",
+    }
+    .split(',')
+    .collect();
     let plan = Plan {
         seconds: args.number("seconds", 1.0, USAGE),
         warmup: args.number("warmup", 0.3, USAGE),
@@ -337,7 +446,81 @@ fn main() {
             );
             row[*name] = measured;
         }
+        if let Some(stages) = stage_costs(&row) {
+            for (_, peer, what) in Stage::ALL {
+                eprintln!(
+                    "  {:<18} {what:<24} {:>8.0} ns",
+                    case.name,
+                    stages[peer].as_f64().unwrap_or(0.0)
+                );
+            }
+            let rest = stages["rest"].as_f64().unwrap_or(0.0);
+            eprintln!(
+                "  {:<18} {:<24} {rest:>8.0} ns",
+                case.name, "the rest of App::invoke"
+            );
+            row["stages"] = stages;
+        }
         results.push(row);
     }
     println!("{}", json!({ "cases": results }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn best(ns: f64) -> Value {
+        json!({ "min_ns": ns })
+    }
+
+    #[test]
+    fn a_stage_is_its_prefix_less_the_one_before() {
+        let row = json!({
+            "name": "case",
+            "floor": best(900.0),
+            "read": best(1000.0),
+            "adapt": best(1400.0),
+            "handle": best(1900.0),
+            "reply": best(2100.0),
+            "ours": best(2250.0),
+        });
+        let expected = json!({
+            "read": 1000.0, "adapt": 400.0, "handle": 500.0, "reply": 200.0, "rest": 150.0,
+        });
+        assert_eq!(stage_costs(&row), Some(expected));
+        for missing in ["read", "adapt", "handle", "reply", "ours"] {
+            let mut row = row.clone();
+            row.as_object_mut().expect("an object").remove(missing);
+            assert_eq!(stage_costs(&row), None, "without {missing}");
+        }
+    }
+
+    #[test]
+    fn the_last_prefix_answers_as_ours_does_and_each_names_its_stage() {
+        let payload = r#"{"version":"2.0","rawPath":"/ping","headers":{"origin":"https://a.example"},
+            "requestContext":{"http":{"method":"GET"},"requestId":"id"},"isBase64Encoded":false}"#;
+        let case = Case {
+            name: "ping".into(),
+            app: "article".into(),
+            payload: payload.into(),
+            status: 200,
+            body: Some(json!({"Success": "Pong!"})),
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        let answer = |name: &str| {
+            let mut peer = Peer::new(name, &case);
+            assert_eq!(peer.name(), name);
+            runtime.block_on(peer.call(payload))
+        };
+        let ours = answer("ours");
+        case.check("ours", &ours);
+        assert_eq!(answer("reply"), ours);
+        for stage in ["read", "adapt", "handle"] {
+            assert_eq!(answer(stage), "", "{stage} answers nothing");
+        }
+        assert_eq!(STAGES.split(',').count(), Stage::ALL.len() + 2);
+    }
 }
