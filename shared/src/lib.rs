@@ -26,8 +26,8 @@
 //! - [`metrics`]: CloudWatch metrics (EMF) on each request's log line.
 //! - [`shutdown`]: SIGTERM/SIGINT end the process cleanly, logs flushed.
 //! - [`trace`]: the invocation's X-Ray trace header, for AWS SDK clients
-//!   ([`trace::TraceHeader`] with the `aws-sdk` feature).
-//! - [`https`] (feature `https`): the one HTTPS client stack of outbound
+//!   (`trace::TraceHeader` with the `aws-sdk` feature).
+//! - `https` (feature `https`): the one HTTPS client stack of outbound
 //!   calls, and (feature `aws-sdk`) the HTTP client of AWS SDK clients.
 //! - [`app`]: one invocation end to end (5xx causes logged there), and [`run`].
 //! - [`auth`]: the caller ([`auth::Principal`]) and, with feature `auth`,

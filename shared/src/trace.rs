@@ -8,7 +8,7 @@
 //! 150 bytes per invocation; see `vendor/README.md`), and is a data race
 //! with any thread reading the environment. So [`crate::run`] keeps the
 //! header in a task-local for the duration of the invocation instead:
-//! [`current`] reads it, and [`TraceHeader`] (feature `aws-sdk`) puts it on
+//! [`current`] reads it, and `TraceHeader` (feature `aws-sdk`) puts it on
 //! every request an AWS SDK client sends, as the SDK would have from the
 //! variable. That keeps X-Ray traces connected, and lets Lambda's recursive
 //! loop detection see calls to SQS, SNS or Lambda made by a function.

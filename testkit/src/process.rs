@@ -20,7 +20,7 @@ pub fn workspace_root() -> PathBuf {
 }
 
 /// Whether `program --version` runs. Without it the test is skipped: on a
-/// laptop this records the skip (see [`record_skip`]) and returns `false`;
+/// laptop this records the skip (as `record_skip` says) and returns `false`;
 /// under CI (`CI=true`) it fails, where a skip would hide a missing install
 /// step.
 pub fn require_tool(program: &str, args: &[&str], install: &str) -> bool {

@@ -7,8 +7,8 @@
 //! event carries none, from the bearer token verified in the function
 //! ([`crate::App::handle`]).
 //!
-//! A `Verifier` is built once per process from [`AuthConfig`]
-//! (`AUTH_ISSUER`, `AUTH_AUDIENCE`, `AUTH_JWKS_URL`). [`Verifier::verify`]
+//! A `Verifier` is built once per process from `AuthConfig`
+//! (`AUTH_ISSUER`, `AUTH_AUDIENCE`, `AUTH_JWKS_URL`). `Verifier::verify`
 //! accepts RS256 and ES256 tokens only, with the algorithm fixed by the key
 //! the `kid` names (`none`, HMAC and any algorithm the key does not declare
 //! are refused), checks `iss`, `aud` (or, for Cognito access tokens, which
