@@ -130,13 +130,11 @@ impl<S: Send + Sync + 'static> App<S> {
     async fn answer(&self, mut request: Request) -> (Response, Option<&str>) {
         let method = request.method.clone();
         let routed = self.router.resolve(&request.method, &request.path);
-        // Only what CORS reads survives the move into the handler; cloning
-        // every header would cost each request an allocation per header.
+        // Only what CORS reads survives the move into the handler (for a
+        // GET to an API open to any origin, nothing): cloning every header
+        // would cost each request an allocation per header.
         let mut cors_headers = http::HeaderMap::new();
-        for name in [
-            http::header::ORIGIN,
-            http::header::ACCESS_CONTROL_REQUEST_HEADERS,
-        ] {
+        for name in self.config.cors.reads(&method) {
             if let Some(value) = request.headers.get(name.as_str())
                 && let Ok(value) = http::HeaderValue::from_str(value)
             {

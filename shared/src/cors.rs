@@ -4,7 +4,7 @@
 //! of the function; with the proxy integration every other response must
 //! carry the headers itself, errors included.
 
-use http::header::{self, HeaderValue};
+use http::header::{self, HeaderName, HeaderValue};
 use http::{HeaderMap, Method};
 
 use crate::response::Response;
@@ -38,6 +38,18 @@ impl Cors {
         } else {
             Self::Origins(origins)
         }
+    }
+
+    /// The request headers [`Cors::apply`] reads for a request with
+    /// `method`: `Origin` when only some origins are allowed, and on a
+    /// preflight the headers it asks for. A caller that cannot keep a
+    /// request's headers until its response keeps these (none for the
+    /// usual request to an API open to any origin).
+    pub fn reads(&self, method: &Method) -> impl Iterator<Item = HeaderName> + use<> {
+        let origin = matches!(self, Self::Origins(_)).then_some(header::ORIGIN);
+        let requested =
+            (*method == Method::OPTIONS).then_some(header::ACCESS_CONTROL_REQUEST_HEADERS);
+        origin.into_iter().chain(requested)
     }
 
     /// Adds the CORS headers for a request with `request_headers` to `response`.
@@ -138,6 +150,49 @@ mod tests {
             );
             assert_eq!(response.header("vary"), Some("Origin"));
         }
+    }
+
+    /// What `apply` answers from the headers `reads` names alone is what
+    /// it answers from all of a request's headers.
+    #[test]
+    fn the_headers_it_reads_are_all_it_needs() {
+        let mut all = headers(Some("https://app.example"));
+        all.insert(
+            header::ACCESS_CONTROL_REQUEST_HEADERS,
+            HeaderValue::from_static("x-trace"),
+        );
+        all.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+        let configs = [
+            Cors::AnyOrigin,
+            Cors::parse("https://app.example"),
+            Cors::parse("https://other.example"),
+        ];
+        for cors in &configs {
+            for method in [Method::GET, Method::POST, Method::OPTIONS] {
+                let mut read = HeaderMap::new();
+                for name in cors.reads(&method) {
+                    if let Some(value) = all.get(&name) {
+                        read.insert(name, value.clone());
+                    }
+                }
+                let answer = |request: &HeaderMap| {
+                    let mut response =
+                        Response::no_content().with_header(header::ALLOW, "GET, OPTIONS");
+                    cors.apply(&method, request, &mut response);
+                    response
+                };
+                assert_eq!(answer(&read), answer(&all), "{cors:?} {method}");
+            }
+        }
+        let names = |cors: &Cors, method| cors.reads(&method).collect::<Vec<_>>();
+        assert_eq!(
+            names(&Cors::AnyOrigin, Method::GET),
+            Vec::<HeaderName>::new()
+        );
+        assert_eq!(
+            names(&configs[1], Method::OPTIONS),
+            [header::ORIGIN, header::ACCESS_CONTROL_REQUEST_HEADERS]
+        );
     }
 
     #[test]
