@@ -115,6 +115,16 @@ mod tests {
         headers
     }
 
+    /// A preflight's headers: `origin`, asking for `requested`.
+    fn preflight(origin: &str, requested: &'static str) -> HeaderMap {
+        let mut request = headers(Some(origin));
+        request.insert(
+            header::ACCESS_CONTROL_REQUEST_HEADERS,
+            HeaderValue::from_static(requested),
+        );
+        request
+    }
+
     #[test]
     fn parse_configuration() {
         let cases = [
@@ -156,11 +166,7 @@ mod tests {
     /// it answers from all of a request's headers.
     #[test]
     fn the_headers_it_reads_are_all_it_needs() {
-        let mut all = headers(Some("https://app.example"));
-        all.insert(
-            header::ACCESS_CONTROL_REQUEST_HEADERS,
-            HeaderValue::from_static("x-trace"),
-        );
+        let mut all = preflight("https://app.example", "x-trace");
         all.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
         let configs = [
             Cors::AnyOrigin,
@@ -204,11 +210,7 @@ mod tests {
 
     #[test]
     fn preflight_gets_methods_headers_and_max_age() {
-        let mut request = headers(Some("https://x.example"));
-        request.insert(
-            header::ACCESS_CONTROL_REQUEST_HEADERS,
-            HeaderValue::from_static("content-type, x-trace"),
-        );
+        let request = preflight("https://x.example", "content-type, x-trace");
         let mut response = Response::no_content().with_header(header::ALLOW, "GET, HEAD, OPTIONS");
         Cors::AnyOrigin.apply(&Method::OPTIONS, &request, &mut response);
         assert_eq!(

@@ -62,15 +62,10 @@ pub fn adapt_with(
     base_path: Option<&BasePath>,
     pass: Pass,
 ) -> Result<(Source, Result<Request, ApiError>), NotHttpEvent> {
-    // serde would also read a struct from a JSON array: only objects are events.
-    if !payload.trim_start().starts_with('{') {
+    if !is_object(payload) {
         return Err(NotHttpEvent::of(payload));
     }
-    let scanned = match pass {
-        Pass::Scan => scan(payload),
-        Pass::Serde => None,
-    };
-    let event = match scanned.map_or_else(|| serde_json::from_str(payload), Ok) {
+    let event = match read_event(payload, pass) {
         Ok(event) => event,
         Err(error) => {
             // A field of the wrong type, a repeated key, not JSON: the
@@ -115,11 +110,23 @@ pub fn adapt_with(
 /// benchmark's stage timing (`bench-inproc --stages`).
 #[doc(hidden)]
 pub fn read(payload: &str, pass: Pass) -> bool {
+    is_object(payload) && read_event(payload, pass).is_ok()
+}
+
+/// Whether `payload` can be an event: serde would also read a struct
+/// from a JSON array, and only objects are events.
+fn is_object(payload: &str) -> bool {
+    payload.trim_start().starts_with('{')
+}
+
+/// `payload` in the event model: the walk's reading, or `serde_json`'s
+/// where `pass` is [`Pass::Serde`] or the walk declines.
+fn read_event(payload: &str, pass: Pass) -> Result<Event<'_>, serde_json::Error> {
     let scanned = match pass {
         Pass::Scan => scan(payload),
         Pass::Serde => None,
     };
-    scanned.is_some() || serde_json::from_str::<Event<'_>>(payload).is_ok()
+    scanned.map_or_else(|| serde_json::from_str(payload), Ok)
 }
 
 /// What tells the sources apart, as [`detect`] reads it.
