@@ -16,5 +16,10 @@ case_quick() {
 }
 run_case "bench/run --quick writes results.md, results.json and a chart" case_quick
 
+case_order() {
+  python3 -m unittest --quiet bench/py/test_order.py
+}
+run_case "cold starts: each function starts right after each other one equally often" case_order
+
 summary
 ((FAILED == 0))

@@ -388,7 +388,7 @@ def markdown(results):
         out += [f"*users as deployed*: the `users` binary with {deployed['config']}; the request is "
                 f"{deployed['request']}, answered {deployed['answer']['status']} "
                 f"`{json.dumps(deployed['answer']['body'])}` before the store is reached. Its starts take turns "
-                "with the /ping ones, in the same rounds.", ""]
+                "with the /ping ones: each right after each other function's equally often.", ""]
     out += ["## Warm: back-to-back invocations through the Runtime API", ""]
     rows = []
     for event, label in EVENTS.items():

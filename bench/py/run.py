@@ -30,6 +30,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import report  # noqa: E402
+from order import cold_order  # noqa: E402
 
 PEERS = ("ours", "axum", "mangum")
 # bench-inproc's peers: the Rust peers, the floor, the typed parse, and ours
@@ -37,7 +38,9 @@ PEERS = ("ours", "axum", "mangum")
 INPROC_PEERS = "ours,axum,floor,event_parse,read,adapt,handle,reply"
 
 FULL = {
-    "cold_trials": 15,
+    # A multiple of 3 and of 2: the four /ping functions and the three users
+    # ones each get whole cycles of the balanced order (order.py).
+    "cold_trials": 24,
     "warm_invocations": 10_000,
     "warm_warmup": 100,
     "checkpoints": (1_000, 5_000, 10_000),
@@ -573,16 +576,19 @@ def main():
         if event == "ping-v1":
             lineup.append(("users-deployed", "users-deployed", "users-deployed"))
         names = ", ".join(key for key, _, _ in lineup)
-        step(f"cold start, {event}: {plan['cold_trials']} process starts of each ({names}), in turn")
-        for _, peer, name in lineup:  # untimed: the binaries, modules and files into the page cache
+        untimed, timed = cold_order(len(lineup), plan["cold_trials"])
+        step(f"cold start, {event}: {len(timed) // len(lineup)} process starts of each ({names}), "
+             "each right after each other one equally often")
+        for i in untimed:  # the binaries, modules and files into the page cache
+            _, peer, name = lineup[i]
             drive(peers, "cold", peer, name, events[name], ["--trials", "1", "--untimed", "1"])
         first = {key: [] for key, _, _ in lineup}
         init = {key: [] for key, _, _ in lineup}
-        for _ in range(plan["cold_trials"]):
-            for key, peer, name in lineup:
-                one = drive(peers, "cold", peer, name, events[name], ["--trials", "1", "--untimed", "0"])
-                first[key].append(one["first_response_ms"]["p50"])
-                init[key].append(one["init_ms"]["p50"])
+        for i in timed:
+            key, peer, name = lineup[i]
+            one = drive(peers, "cold", peer, name, events[name], ["--trials", "1", "--untimed", "0"])
+            first[key].append(one["first_response_ms"]["p50"])
+            init[key].append(one["init_ms"]["p50"])
         measured = {
             key: {"samples_ms": first[key], "first_response_ms": summary(first[key]),
                   "init_ms": summary(init[key])}
