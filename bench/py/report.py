@@ -427,7 +427,7 @@ def markdown(results):
             "fields in one struct; `harness/src/floor.rs`): no layer that reads them can do less. The last "
             "column is `serde_json::from_str` of the event into the `aws_lambda_events` type, the first step "
             "of both Rust peers. `POST /echo` checks the body is JSON and answers it as sent in both Rust "
-            "peers (`Box<RawValue>`); FastAPI's takes it as a `dict`, as the article's handlers do.", ""]
+            "peers (`Box<RawValue>`, its text answered without a copy); FastAPI's takes it as a `dict`, as the article's handlers do.", ""]
     out += stages_section(results)
     out += ["## Scaling", "", "Per-request cost (in-process, best batch) as routes and body size grow; "
             "the request matches the last-registered route.", ""]

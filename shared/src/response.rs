@@ -6,6 +6,7 @@ pub use aws_lambda_events::encodings::Body;
 use http::header::{self, HeaderName, HeaderValue};
 use http::{HeaderMap, StatusCode};
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 /// An HTTP response: status, headers and a text or binary body.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,6 +47,27 @@ impl Response {
                 (StatusCode::INTERNAL_SERVER_ERROR, generic)
             }
         };
+        Self::json_text(status, text)
+    }
+
+    /// `200 OK` with `value` as JSON.
+    pub fn ok<T: Serialize + ?Sized>(value: &T) -> Self {
+        Self::json(StatusCode::OK, value)
+    }
+
+    /// JSON text already checked, as the body with `content-type:
+    /// application/json`, as it is: not serialised again, nor copied. A
+    /// `Box<RawValue>` is JSON by its type; it comes from
+    /// [`Request::json`](crate::Request::json) (a body to store or pass
+    /// on), from `serde_json::value::to_raw_value`, or from text a store
+    /// kept (`RawValue::from_string` checks it once). [`Response::json`]
+    /// of a `RawValue` gives the same bytes through a copy.
+    pub fn raw_json(status: StatusCode, json: Box<RawValue>) -> Self {
+        let text: Box<str> = json.into();
+        Self::json_text(status, text.into_string())
+    }
+
+    fn json_text(status: StatusCode, text: String) -> Self {
         let mut response = Self::new(status).with_body(Body::Text(text));
         // A constant value: no copy, nothing to check.
         response.headers.insert(
@@ -53,11 +75,6 @@ impl Response {
             HeaderValue::from_static("application/json"),
         );
         response
-    }
-
-    /// `200 OK` with `value` as JSON.
-    pub fn ok<T: Serialize + ?Sized>(value: &T) -> Self {
-        Self::json(StatusCode::OK, value)
     }
 
     /// Text content (HTML, CSV, ...) of `content_type`.
@@ -104,6 +121,36 @@ impl Response {
             Body::Text(text) => text.as_bytes(),
             Body::Binary(bytes) => bytes,
             _ => &[],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `raw_json` answers the text as it came, spaces and escapes kept,
+    /// where `json` of the same `RawValue` gives the same bytes by a copy.
+    #[test]
+    fn raw_json_keeps_the_text_as_it_is() {
+        let cases = [
+            r#"{"a":1}"#,
+            r#" { "name" : "x\"y\u00e9" , "list" : [1, 2.5e3, null] } "#,
+            r#""just a string""#,
+            "[]",
+        ];
+        for text in cases {
+            for status in [StatusCode::OK, StatusCode::CREATED] {
+                let raw = RawValue::from_string(text.to_owned()).expect("valid JSON");
+                // `from_string` drops the spaces around the value, no others.
+                assert_eq!(raw.get(), text.trim());
+                let by_copy = Response::json(status, &raw);
+                let response = Response::raw_json(status, raw);
+                assert_eq!(response, by_copy, "{text}");
+                assert_eq!(response.status, status);
+                assert_eq!(response.body_bytes(), text.trim().as_bytes());
+                assert_eq!(response.header("content-type"), Some("application/json"));
+            }
         }
     }
 }
