@@ -9,7 +9,14 @@
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// How long a refused connection is tried again. Refused, the request was
+/// never sent, so sending it again cannot repeat it. Twice in CI an
+/// emulator that had been listening, and still ran, refused the first
+/// invocation of a test ("Connection refused"); past this, the caller
+/// reports the emulator's state and log.
+const REFUSED_FOR: Duration = Duration::from_secs(3);
 
 fn invalid(message: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, message.to_owned())
@@ -24,7 +31,7 @@ pub(crate) fn post(
     payload: &str,
     deadline: Duration,
 ) -> io::Result<(u16, Vec<u8>)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    let mut stream = connect(port)?;
     stream.set_read_timeout(Some(deadline))?;
     stream.set_write_timeout(Some(deadline))?;
     stream.set_nodelay(true)?;
@@ -58,6 +65,27 @@ pub(crate) fn post(
     Ok((status, body))
 }
 
+/// A connection to `127.0.0.1:port`, a refusal tried again for
+/// [`REFUSED_FOR`].
+fn connect(port: u16) -> io::Result<TcpStream> {
+    let started = Instant::now();
+    loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Err(e)
+                if e.kind() == io::ErrorKind::ConnectionRefused
+                    && started.elapsed() < REFUSED_FOR =>
+            {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
+                let waited = started.elapsed().as_millis();
+                return Err(io::Error::new(e.kind(), format!("{e}, for {waited} ms")));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Decodes a `transfer-encoding: chunked` body.
 fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::new();
@@ -76,7 +104,33 @@ fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
-    use super::dechunk;
+    use super::{REFUSED_FOR, connect, dechunk};
+    use std::net::TcpListener;
+    use std::time::{Duration, Instant};
+
+    /// A server that starts listening while the connection is refused is
+    /// reached; one that never listens is reported, with how long.
+    #[test]
+    fn a_refused_connection_is_tried_again_for_a_while() {
+        let port = crate::free_port();
+        let late = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind");
+            listener.accept().expect("accept").0
+        });
+        let started = Instant::now();
+        let stream = connect(port).expect("reached once it listens");
+        assert!(started.elapsed() >= Duration::from_millis(250));
+        drop(stream);
+        late.join().expect("the late server");
+
+        let nobody = crate::free_port();
+        let started = Instant::now();
+        let error = connect(nobody).expect_err("nothing listens");
+        assert_eq!(error.kind(), std::io::ErrorKind::ConnectionRefused);
+        assert!(started.elapsed() >= REFUSED_FOR, "{:?}", started.elapsed());
+        assert!(error.to_string().contains(" ms"), "{error}");
+    }
 
     #[test]
     fn chunked_bodies_decode() {
