@@ -86,9 +86,10 @@ tokio::task_local! {
 }
 
 /// Runs `future` under `deadline`: [`current`] returns it there, and
-/// [`crate::App::handle`] answers `503` when it passes.
-pub async fn scope<F: Future>(deadline: Option<Deadline>, future: F) -> F::Output {
-    DEADLINE.scope(deadline, future).await
+/// [`crate::App::handle`] answers `503` when it passes. Not an `async fn`,
+/// which would hold `future` twice (the argument and what it awaits).
+pub fn scope<F: Future>(deadline: Option<Deadline>, future: F) -> impl Future<Output = F::Output> {
+    DEADLINE.scope(deadline, future)
 }
 
 /// The deadline of the invocation being served, if it has one and the

@@ -412,16 +412,14 @@ impl<S: Send + Sync + 'static> Router<S> {
         Self::dispatch(found, request, state).await
     }
 
-    /// Runs what [`Router::resolve`] found for `request`.
-    pub(crate) async fn dispatch(
-        found: Match<'_, S>,
-        mut request: Request,
-        state: Arc<S>,
-    ) -> HandlerResult {
-        match found {
+    /// Runs what [`Router::resolve`] found for `request`: the handler's
+    /// future as it is (boxed already), so whoever awaits it holds 16 bytes,
+    /// not the request; what routing answers itself is ready at once.
+    pub(crate) fn dispatch(found: Match<'_, S>, mut request: Request, state: Arc<S>) -> BoxFuture {
+        let answer = match found {
             Match::Handler(handler, params) => {
                 request.params = params;
-                handler(request, state).await
+                return handler(request, state);
             }
             Match::Methods(allowed) if request.method == Method::OPTIONS => Ok(
                 Response::no_content().with_header(http::header::ALLOW, &allow_header(&allowed)),
@@ -431,7 +429,8 @@ impl<S: Send + Sync + 'static> Router<S> {
                 "no route for {}",
                 truncate(&request.path, 200)
             ))),
-        }
+        };
+        Box::pin(std::future::ready(answer))
     }
 }
 

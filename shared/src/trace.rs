@@ -20,8 +20,10 @@ tokio::task_local! {
 }
 
 /// Runs `future` with `trace_id` as the current invocation's trace header.
-pub async fn scope<F: Future>(trace_id: Option<String>, future: F) -> F::Output {
-    TRACE_ID.scope(trace_id, future).await
+/// Not an `async fn`, which would hold `future` twice (the argument and
+/// what it awaits).
+pub fn scope<F: Future>(trace_id: Option<String>, future: F) -> impl Future<Output = F::Output> {
+    TRACE_ID.scope(trace_id, future)
 }
 
 /// The trace header of the invocation being served, if Lambda sent one and

@@ -158,6 +158,31 @@ fn a_panicking_handler_is_a_500_and_the_app_keeps_serving() {
     assert_eq!(next.status.as_u16(), 200);
 }
 
+/// A handler that panics before it has a future to give (a plain `fn`
+/// returning one, not an `async fn`).
+fn boom_before_the_future(
+    _request: Request,
+    _state: Arc<Counter>,
+) -> std::future::Ready<HandlerResult> {
+    panic!("handler bug before its future")
+}
+
+#[test]
+fn a_handler_panicking_before_its_future_is_a_500_too() {
+    let router = Router::new()
+        .route("/boom", post(boom_before_the_future))
+        .route("/ping", get(echo));
+    let app = App::new(router, Counter::default(), Config::default());
+    let response = block_on(app.handle(request(Method::POST, "/boom")));
+    assert_eq!(response.status.as_u16(), 500);
+    assert_eq!(
+        response.body_bytes(),
+        br#"{"message":"internal server error"}"#
+    );
+    let next = block_on(app.handle(request(Method::GET, "/ping")));
+    assert_eq!(next.status.as_u16(), 200);
+}
+
 #[test]
 fn faults_do_not_leak_their_cause() {
     let app = app(Config::default());
