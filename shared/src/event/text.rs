@@ -199,9 +199,9 @@ const PIECE: usize = 4096;
 
 /// Room for `len` bytes of text as a literal: a JSON body's escapes (one
 /// every six bytes or so) and a dense piece's window of twice its size
-/// fit without growing the buffer.
+/// and sixteen bytes fit without growing the buffer.
 pub(super) fn escaped_size(len: usize) -> usize {
-    len + len / 4 + 2 * len.min(PIECE) + 2
+    len + len / 4 + 2 * len.min(PIECE) + 16 + 2
 }
 
 /// How much of a piece [`dense`] looks at; a shorter one is not worth it.
@@ -259,19 +259,45 @@ static ESCAPES: [u8; 256] = {
 /// its size, a byte at a time: each byte is written, then the letter of
 /// its escape; a plain byte keeps only the first, an escaped one becomes
 /// a backslash and the letter. No branch depends on the text.
+///
+/// Eight bytes go into a window of sixteen, so the index into the window
+/// needs no bounds check (a mask keeps it below sixteen, and it never
+/// reaches that far): the loop is the table, two stores and an add a byte.
 fn escape_dense(out: &mut Vec<u8>, piece: &[u8]) {
     let start = out.len();
-    out.resize(start + 2 * piece.len(), 0);
+    // Past twice the piece, room for the last window (sixteen bytes).
+    out.resize(start + 2 * piece.len() + 16, 0);
     let room = &mut out[start..];
     let mut written = 0;
-    for &byte in piece {
-        let letter = ESCAPES[usize::from(byte)];
-        let escaped = usize::from(letter != 0);
-        room[written] = if escaped == 1 { b'\\' } else { byte };
-        room[written + 1] = letter;
-        written += 1 + escaped;
+    let mut words = piece.chunks_exact(8);
+    for word in &mut words {
+        let window: &mut [u8; 16] = (&mut room[written..written + 16])
+            .try_into()
+            .expect("a window of sixteen bytes");
+        let mut at = 0;
+        for &byte in word {
+            at += escape_byte(window, at, byte);
+        }
+        written += at;
+    }
+    for &byte in words.remainder() {
+        let window: &mut [u8; 16] = (&mut room[written..written + 16])
+            .try_into()
+            .expect("a window of sixteen bytes");
+        written += escape_byte(window, 0, byte);
     }
     out.truncate(start + written);
+}
+
+/// `byte` written at `at` of `window` as [`escape_dense`] writes it; how
+/// many bytes it took (1 or 2). `at` is below 15.
+#[inline(always)]
+fn escape_byte(window: &mut [u8; 16], at: usize, byte: u8) -> usize {
+    let letter = ESCAPES[usize::from(byte)];
+    let escaped = usize::from(letter != 0);
+    window[at & 15] = if escaped == 1 { b'\\' } else { byte };
+    window[(at + 1) & 15] = letter;
+    1 + escaped
 }
 
 /// `piece` escaped eight plain bytes at a time ([`plain_word`]).
