@@ -538,6 +538,20 @@ mod tests {
         }
     }
 
+    /// The dense writer at its most: every byte escaped (twice its size
+    /// out), for every length of the last word, at the shortest dense
+    /// piece and across a whole one.
+    #[test]
+    fn text_escaped_at_every_byte_fits_the_dense_window() {
+        for len in (SAMPLE..SAMPLE + 17).chain(PIECE - 9..PIECE + 9) {
+            for unit in ["\"", "\\", "\"a"] {
+                let text: String = unit.repeat(len).chars().take(len).collect();
+                assert!(dense(text.as_bytes()), "{len}");
+                assert_eq!(escaped(&text), serde_json_writes(&text), "{len} {unit}");
+            }
+        }
+    }
+
     /// Random text from a small alphabet dense in what needs an escape,
     /// with plain runs shorter and longer than a word, against `serde_json`.
     #[test]
