@@ -271,9 +271,7 @@ fn escape_dense(out: &mut Vec<u8>, piece: &[u8]) {
     let mut written = 0;
     let mut words = piece.chunks_exact(8);
     for word in &mut words {
-        let window: &mut [u8; 16] = (&mut room[written..written + 16])
-            .try_into()
-            .expect("a window of sixteen bytes");
+        let window = window(room, written);
         let mut at = 0;
         for &byte in word {
             at += escape_byte(window, at, byte);
@@ -281,12 +279,19 @@ fn escape_dense(out: &mut Vec<u8>, piece: &[u8]) {
         written += at;
     }
     for &byte in words.remainder() {
-        let window: &mut [u8; 16] = (&mut room[written..written + 16])
-            .try_into()
-            .expect("a window of sixteen bytes");
-        written += escape_byte(window, 0, byte);
+        written += escape_byte(window(room, written), 0, byte);
     }
     out.truncate(start + written);
+}
+
+/// The sixteen bytes of `room` from `at`: [`escape_dense`]'s room holds
+/// twice its piece and sixteen bytes more, so a window from where it has
+/// written to never runs past it.
+#[inline(always)]
+fn window(room: &mut [u8], at: usize) -> &mut [u8; 16] {
+    room[at..]
+        .first_chunk_mut()
+        .expect("room for a window of sixteen bytes")
 }
 
 /// `byte` written at `at` of `window` as [`escape_dense`] writes it; how
