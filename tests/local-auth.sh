@@ -151,5 +151,36 @@ case_scope() {
 }
 run_case "a token without the route's scope: 403" case_scope
 
+# Last: stops the API. A SIGTERM to the script alone (a process manager's,
+# or `kill`), not to its group as Ctrl-C sends it.
+case_sigterm_stops_all() {
+  local ports_free=false
+  kill -TERM "$DEV_PID"
+  for _ in $(seq 1 50); do
+    if ! kill -0 "$DEV_PID" 2>/dev/null &&
+      python3 - "$port" <<'PY'
+import socket, sys
+base = int(sys.argv[1])
+for p in (base, base + 1, base + 2):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        sys.exit(1)
+    finally:
+        s.close()
+PY
+    then
+      ports_free=true
+      break
+    fi
+    sleep 0.2
+  done
+  $ports_free || fail "after SIGTERM: $(pgrep -s "$DEV_PID" -a | head -5)"
+  echo "# SIGTERM to scripts/dev: it exited; the gateway's, watch's and issuer's ports are free"
+}
+run_case "a SIGTERM to scripts/dev stops the gateway, cargo lambda watch and the issuer" case_sigterm_stops_all
+
 summary
 ((FAILED == 0))
