@@ -5,7 +5,9 @@
 //! pass does (`event::adapt_with`). Nothing may panic (libFuzzer aborts on any
 //! panic, even one the app would contain), every answer must serialise to
 //! a valid Lambda response, and no input may make the app answer 5xx:
-//! these handlers never fail, so a 5xx could only be a framework fault.
+//! these handlers never fail, so a 5xx could only be a framework fault. A
+//! created item's answer echoes the body: read out of the event, written
+//! back into the response, it must come back as `serde_json` writes it.
 
 #![no_main]
 
@@ -87,6 +89,8 @@ fuzz_target!(|data: &[u8]| {
     );
     // Detection alone must agree with the full adaptation.
     let detected = event::detect(payload);
+    // The body as the handlers get it, for the echo check below.
+    let mut sent = None;
     match event::adapt(payload, "fuzz-invocation", None) {
         Err(not_http) => {
             assert_eq!(detected, Err(not_http.clone()));
@@ -103,6 +107,7 @@ fuzz_target!(|data: &[u8]| {
             }
             if let Ok(request) = request {
                 assert!(!request.request_id.is_empty());
+                sent = Some(request.body);
             }
         }
     }
@@ -118,6 +123,14 @@ fuzz_target!(|data: &[u8]| {
         );
         // Error bodies are JSON with a message (a HEAD answer has no body).
         let body = document["body"].as_str().unwrap_or_default();
+        // `create` answers 201 with the body it read, as `serde_json`
+        // writes it: the reply's escape must read back as that text.
+        if status == 201 {
+            let sent = sent.as_deref().expect("a 201 answers an HTTP request");
+            let value: Value = serde_json::from_slice(sent).expect("a 201 body is JSON");
+            let wrote = serde_json::to_string(&json!({ "got": value })).expect("JSON");
+            assert_eq!(body, wrote, "the echo of {payload:?}");
+        }
         if status >= 400 && !body.is_empty() {
             let error: Value = serde_json::from_str(body).expect("error bodies are JSON");
             assert!(error["message"].is_string(), "no message in {body}");
