@@ -5,9 +5,11 @@
 //! pass does (`event::adapt_with`). Nothing may panic (libFuzzer aborts on any
 //! panic, even one the app would contain), every answer must serialise to
 //! a valid Lambda response, and no input may make the app answer 5xx:
-//! these handlers never fail, so a 5xx could only be a framework fault. A
-//! created item's answer echoes the body: read out of the event, written
-//! back into the response, it must come back as `serde_json` writes it.
+//! these handlers never fail, so a 5xx could only be a framework fault. Two
+//! answers echo what the request carried (a created item its body, the
+//! list its query, a header and its path): read out of the event and
+//! written back into the response, that text must come back as
+//! `serde_json` writes it.
 
 #![no_main]
 
@@ -16,6 +18,7 @@ use std::sync::{Arc, LazyLock};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};
 use shared::event::{self, Source};
+use shared::http::Method;
 use shared::{App, Config, HandlerResult, Request, Response, Router, delete, get};
 
 async fn ping(_request: Request, _state: Arc<()>) -> HandlerResult {
@@ -23,20 +26,30 @@ async fn ping(_request: Request, _state: Arc<()>) -> HandlerResult {
 }
 
 async fn list(request: Request, _state: Arc<()>) -> HandlerResult {
-    Ok(Response::ok(&json!({
+    Ok(Response::ok(&listed(&request)))
+}
+
+/// What `list` answers: text from the query, a header and the path.
+fn listed(request: &Request) -> Value {
+    json!({
         "limit": request.query("limit"),
         "all": request.query_all("tag").collect::<Vec<_>>(),
         "origin": request.header("origin"),
         "location": request.public_path("/items"),
-    })))
+    })
 }
 
 async fn create(request: Request, _state: Arc<()>) -> HandlerResult {
     let body: Value = request.json()?;
     Ok(Response::json(
         shared::http::StatusCode::CREATED,
-        &json!({ "got": body }),
+        &created(body),
     ))
+}
+
+/// What `create` answers: the body it read.
+fn created(body: Value) -> Value {
+    json!({ "got": body })
 }
 
 async fn item(request: Request, _state: Arc<()>) -> HandlerResult {
@@ -89,7 +102,7 @@ fuzz_target!(|data: &[u8]| {
     );
     // Detection alone must agree with the full adaptation.
     let detected = event::detect(payload);
-    // The body as the handlers get it, for the echo check below.
+    // The request as the handlers get it, for the echo checks below.
     let mut sent = None;
     match event::adapt(payload, "fuzz-invocation", None) {
         Err(not_http) => {
@@ -107,7 +120,7 @@ fuzz_target!(|data: &[u8]| {
             }
             if let Ok(request) = request {
                 assert!(!request.request_id.is_empty());
-                sent = Some(request.body);
+                sent = Some(request);
             }
         }
     }
@@ -123,12 +136,24 @@ fuzz_target!(|data: &[u8]| {
         );
         // Error bodies are JSON with a message (a HEAD answer has no body).
         let body = document["body"].as_str().unwrap_or_default();
-        // `create` answers 201 with the body it read, as `serde_json`
-        // writes it: the reply's escape must read back as that text.
-        if status == 201 {
-            let sent = sent.as_deref().expect("a 201 answers an HTTP request");
-            let value: Value = serde_json::from_slice(sent).expect("a 201 body is JSON");
-            let wrote = serde_json::to_string(&json!({ "got": value })).expect("JSON");
+        // `create` (201) and `list` (a GET of /items) answer text they
+        // read, as `serde_json` writes it: the reply's escape must read
+        // back as that text.
+        let echo = match &sent {
+            Some(request) if status == 201 => {
+                let value = serde_json::from_slice(&request.body).expect("a 201 body is JSON");
+                Some(created(value))
+            }
+            Some(request)
+                if status == 200 && request.method == Method::GET && request.path == "/items" =>
+            {
+                Some(listed(request))
+            }
+            None if status == 201 => panic!("a 201 for a request adapt refused: {payload:?}"),
+            _ => None,
+        };
+        if let Some(echo) = echo {
+            let wrote = serde_json::to_string(&echo).expect("JSON");
             assert_eq!(body, wrote, "the echo of {payload:?}");
         }
         if status >= 400 && !body.is_empty() {
